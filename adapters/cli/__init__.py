@@ -1,0 +1,18 @@
+"""The `oms` command line. Each command group lives in its own module and registers itself here."""
+
+from __future__ import annotations
+
+import typer
+
+from adapters.cli import broker_cmd, ops_cmd, pipeline_cmd, projections_cmd, schema_cmd
+
+app = typer.Typer(
+    name="oms",
+    help="Event-sourced order management: broker, pipeline, projections, API and tools.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_show_locals=False,
+)
+
+for module in (broker_cmd, schema_cmd, pipeline_cmd, projections_cmd, ops_cmd):
+    module.register(app)

@@ -1,0 +1,100 @@
+"""The event contract: CloudEvents envelope, one frozen model per type, registry and codec.
+
+Imports nothing of ours: everything else in the project depends on this package, never the reverse.
+"""
+
+from events import topics
+from events.base import EventData, utc_now
+from events.codec import DecodeError, decode, encode
+from events.common import Address, Customer, LineQty, OrderLine
+from events.deadletter import DeadLetterRecorded
+from events.envelope import Event, caused_by, derived_id, natural_id, new_event
+from events.notifications import NotificationRequested, NotificationSent
+from events.orders import (
+    BackorderedLine,
+    OrderAwaitingPayment,
+    OrderBackordered,
+    OrderCancelled,
+    OrderCancelRejected,
+    OrderCancelRequested,
+    OrderConfirmed,
+    OrderDelivered,
+    OrderPaid,
+    OrderPaymentExpired,
+    OrderPlaced,
+    OrderShipped,
+    RefundIssued,
+)
+from events.registry import ALL_EVENT_MODELS, EVENT_TYPES, model_for
+from events.returns import ReturnReceived, ReturnRequested
+from events.shipments import ShipmentDelivered, ShipmentDispatched, ShipmentRequested
+from events.stock import (
+    StockAdjusted,
+    StockCommitRequested,
+    StockCommitted,
+    StockIncomingScheduled,
+    StockLow,
+    StockReceived,
+    StockReleased,
+    StockReleaseRequested,
+    StockReorderPolicySet,
+    StockReservationFailed,
+    StockReservationRequested,
+    StockReserved,
+    StockReturned,
+)
+
+__all__ = [
+    "ALL_EVENT_MODELS",
+    "EVENT_TYPES",
+    "Address",
+    "BackorderedLine",
+    "Customer",
+    "DeadLetterRecorded",
+    "DecodeError",
+    "Event",
+    "EventData",
+    "LineQty",
+    "NotificationRequested",
+    "NotificationSent",
+    "OrderAwaitingPayment",
+    "OrderBackordered",
+    "OrderCancelRejected",
+    "OrderCancelRequested",
+    "OrderCancelled",
+    "OrderConfirmed",
+    "OrderDelivered",
+    "OrderLine",
+    "OrderPaid",
+    "OrderPaymentExpired",
+    "OrderPlaced",
+    "OrderShipped",
+    "RefundIssued",
+    "ReturnReceived",
+    "ReturnRequested",
+    "ShipmentDelivered",
+    "ShipmentDispatched",
+    "ShipmentRequested",
+    "StockAdjusted",
+    "StockCommitRequested",
+    "StockCommitted",
+    "StockIncomingScheduled",
+    "StockLow",
+    "StockReceived",
+    "StockReleaseRequested",
+    "StockReleased",
+    "StockReorderPolicySet",
+    "StockReservationFailed",
+    "StockReservationRequested",
+    "StockReserved",
+    "StockReturned",
+    "caused_by",
+    "decode",
+    "derived_id",
+    "encode",
+    "model_for",
+    "natural_id",
+    "new_event",
+    "topics",
+    "utc_now",
+]

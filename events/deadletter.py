@@ -1,0 +1,40 @@
+"""What could not be decoded or applied, on `oms.deadletter`."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from events import topics
+from events.base import EventData
+
+DeadLetterKind = Literal[
+    "malformed_json",
+    "not_cloudevent",
+    "unknown_type",
+    "unsupported_version",
+    "invalid_data",
+    "wrong_topic",
+    "rejected",
+    "carrier_failed",
+    "notifier_failed",
+]
+
+
+class DeadLetterRecorded(EventData):
+    """`original` is the message value as base64, so nothing is lost and it can be re-driven."""
+
+    event_type = "oms.deadletter.recorded"
+    topic = topics.DEADLETTER
+    key_field = "original_key"
+
+    original_key: str
+    source_topic: str
+    source_partition: int
+    source_offset: int
+    processor: str
+    kind: DeadLetterKind
+    reason: str
+    original: str
+
+
+DEADLETTER_EVENTS: tuple[type[EventData], ...] = (DeadLetterRecorded,)

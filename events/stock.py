@@ -1,0 +1,147 @@
+"""Stock events, on `oms.inventory`, keyed by sku."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import Field
+
+from events import topics
+from events.base import EventData, OrderId, Quantity, Sku, UtcDatetime
+
+
+class _StockEvent(EventData):
+    topic = topics.INVENTORY
+    key_field = "sku"
+    sku: Sku
+
+
+# --- inbound: published by ops and warehouses ----------------------------------------------
+
+
+class StockReceived(_StockEvent):
+    event_type = "oms.stock.received"
+    qty: Quantity
+    warehouse: str | None = Field(default=None, max_length=64)
+    purchase_order: str | None = Field(default=None, max_length=64)
+
+
+class StockIncomingScheduled(_StockEvent):
+    """A purchase order is on its way; its ETA is promised to backordered customers."""
+
+    event_type = "oms.stock.incoming_scheduled"
+    qty: Quantity
+    eta: UtcDatetime
+    purchase_order: str = Field(min_length=1, max_length=64)
+
+
+class StockAdjusted(_StockEvent):
+    """A stock count correction (shrinkage, damage, found goods)."""
+
+    event_type = "oms.stock.adjusted"
+    delta: int = Field(ge=-1_000_000, le=1_000_000)
+    reason: str = Field(min_length=1, max_length=200)
+
+
+class StockReorderPolicySet(_StockEvent):
+    event_type = "oms.stock.reorder_policy_set"
+    reorder_point: int = Field(ge=0)
+    reorder_qty: int = Field(ge=0)
+
+
+# --- requests from the order processor -----------------------------------------------------
+
+
+class StockReservationRequested(_StockEvent):
+    """An order line asks for stock. `placed_at` orders the backorder queue."""
+
+    event_type = "oms.stock.reservation_requested"
+    order_id: OrderId
+    qty: Quantity
+    placed_at: UtcDatetime
+
+
+class StockReleaseRequested(_StockEvent):
+    """An order gives its reservation (or its place in the backorder queue) back."""
+
+    event_type = "oms.stock.release_requested"
+    order_id: OrderId
+    reason: str
+
+
+class StockCommitRequested(_StockEvent):
+    """The shipment left: the reserved units leave the shelf."""
+
+    event_type = "oms.stock.commit_requested"
+    order_id: OrderId
+    qty: Quantity
+
+
+class StockReturned(_StockEvent):
+    """Resellable goods came back from a customer."""
+
+    event_type = "oms.stock.returned"
+    order_id: OrderId
+    qty: Quantity
+
+
+# --- emitted by the inventory processor ----------------------------------------------------
+
+
+class StockReserved(_StockEvent):
+    event_type = "oms.stock.reserved"
+    order_id: OrderId
+    qty: Quantity
+    from_backorder: bool = False
+
+
+class StockReservationFailed(_StockEvent):
+    """Not enough available stock: the line waits in the backorder queue, with an ETA if known."""
+
+    event_type = "oms.stock.reservation_failed"
+    order_id: OrderId
+    qty: Quantity
+    reason: str
+    eta: datetime | None = None
+
+
+class StockReleased(_StockEvent):
+    event_type = "oms.stock.released"
+    order_id: OrderId
+    qty: int = Field(ge=0)
+    reason: str
+    was_reserved: bool
+
+
+class StockCommitted(_StockEvent):
+    event_type = "oms.stock.committed"
+    order_id: OrderId
+    qty: Quantity
+
+
+class StockLow(_StockEvent):
+    """Available stock fell below the reorder point; emitted once per crossing."""
+
+    event_type = "oms.stock.low"
+    available: int
+    reorder_point: int
+    incoming: int = Field(ge=0)
+    backordered: int = Field(ge=0)
+    suggested_reorder_qty: int = Field(ge=0)
+
+
+STOCK_EVENTS: tuple[type[EventData], ...] = (
+    StockReceived,
+    StockIncomingScheduled,
+    StockAdjusted,
+    StockReorderPolicySet,
+    StockReservationRequested,
+    StockReleaseRequested,
+    StockCommitRequested,
+    StockReturned,
+    StockReserved,
+    StockReservationFailed,
+    StockReleased,
+    StockCommitted,
+    StockLow,
+)
