@@ -1,0 +1,50 @@
+"""The composition root: settings in, a wired pipeline out. Tests call it with their own fakes."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from adapters.carriers import SimulatedCarrier
+from adapters.kafka_admin import ensure_topics
+from adapters.notifiers import FileOutbox, SmtpNotifier
+from adapters.settings import Settings
+from events import topics
+from pipeline.config import PipelineConfig
+from pipeline.ports import Carrier, Notifier
+
+
+def pipeline_config(settings: Settings, bootstrap: str) -> PipelineConfig:
+    return PipelineConfig(
+        bootstrap=bootstrap,
+        topic_prefix=settings.topic_prefix,
+        partitions=settings.partitions,
+        payment_timeout=timedelta(seconds=settings.payment_timeout_s),
+        split_shipments=settings.split_shipments,
+        timer_interval_s=min(1.0, settings.payment_timeout_s / 4),
+    )
+
+
+def default_notifier(settings: Settings) -> Notifier:
+    if settings.notifier == "smtp":
+        password = settings.smtp_password.get_secret_value() if settings.smtp_password else None
+        return SmtpNotifier(
+            settings.smtp_host, settings.smtp_port, settings.smtp_sender, settings.smtp_username, password
+        )
+    return FileOutbox(settings.data_dir / "outbox", sender=settings.smtp_sender)
+
+
+async def ensure_pipeline_topics(config: PipelineConfig, replication_factor: int = 1) -> list[str]:
+    names = [config.topic(name) for name in topics.PUBLIC_TOPICS] + [config.order_replies_topic]
+    return await ensure_topics(config.bootstrap, names, config.partitions, replication_factor)
+
+
+def bootstrap_pipeline(
+    settings: Settings, bootstrap: str, *, carrier: Carrier | None = None, notifier: Notifier | None = None
+) -> Any:
+    from pipeline.app import build_pipeline  # deferred: importing faust is slow and only workers need it
+
+    config = pipeline_config(settings, bootstrap)
+    return build_pipeline(
+        config, carrier=carrier or SimulatedCarrier(), notifier=notifier or default_notifier(settings)
+    )

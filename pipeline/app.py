@@ -1,0 +1,223 @@
+"""The faust application: topics, tables and thin agents around the pure rules.
+
+Built by `build_pipeline()`; nothing is created or connected at import time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, TypeVar
+
+import faust
+from pydantic import BaseModel
+
+from events import Event, EventData, OrderPaymentExpired, encode, topics, utc_now
+from pipeline import notify, shipping
+from pipeline.config import PipelineConfig
+from pipeline.ports import Carrier, Notifier
+from pipeline.rules.common import Decision
+from pipeline.rules.inventory import SkuStock, decide_stock
+from pipeline.rules.orders import OrderState, decide_order, is_payment_overdue, payment_expired
+from pipeline.shell import Incoming, KeyedProcessor, Message, StateCodec, Stored
+
+log = logging.getLogger(__name__)
+
+S = TypeVar("S", bound=BaseModel)
+
+INVENTORY_OUTPUTS = frozenset(
+    {"oms.stock.reserved", "oms.stock.reservation_failed", "oms.stock.released", "oms.stock.committed", "oms.stock.low"}
+)
+ORDER_OUTPUTS = frozenset(
+    {
+        "oms.order.awaiting_payment",
+        "oms.order.backordered",
+        "oms.order.confirmed",
+        "oms.order.cancelled",
+        "oms.order.cancel_rejected",
+        "oms.order.shipped",
+        "oms.order.delivered",
+        "oms.refund.issued",
+        "oms.shipment.requested",
+    }
+)
+REPLY_TYPES = frozenset({"oms.stock.reserved", "oms.stock.reservation_failed", "oms.stock.released"})
+
+
+def faust_app(config: PipelineConfig) -> faust.App:
+    return faust.App(
+        config.app_id,
+        broker=f"kafka://{config.bootstrap}",
+        store="memory://",
+        topic_partitions=config.partitions,
+        topic_replication_factor=1,
+        topic_disable_leader=True,
+        table_standby_replicas=0,
+        web_enabled=False,
+        producer_acks=1,
+        producer_linger_ms=1,
+        consumer_auto_offset_reset="earliest",
+        broker_commit_every=1000,
+        broker_commit_interval=0.5,
+        stream_buffer_maxsize=8192,
+        autodiscover=False,
+    )
+
+
+class TableStage:
+    """One keyed processor wired to a faust table: run a batch, send, wait for acks, then persist."""
+
+    def __init__(self, app: faust.App, table: Any, processor_factory: Any, state_type: type[S]) -> None:
+        self.app = app
+        self.table = table
+        self.codec = StateCodec(state_type)
+        self.processor: KeyedProcessor[Any] = processor_factory(self.load)
+
+    def load(self, key: str) -> Stored[Any]:
+        return self.codec.loads(self.table.data.get(key.encode()))
+
+    async def process(self, batch: Sequence[Any]) -> None:
+        incoming = [_incoming(event.message) for event in batch]
+        result = await self.processor.run(incoming)
+        await send_all(self.app, result.messages)
+        for key, (stored, partition) in result.states.items():
+            raw = self.codec.dumps(stored)
+            key_bytes = key.encode()
+            self.table.data[key_bytes] = raw
+            self.table.send_changelog(partition, key_bytes, raw)
+
+
+def _incoming(message: Any) -> Incoming:
+    return Incoming(message.topic, message.partition, message.offset, message.key, message.value)
+
+
+async def send_all(app: faust.App, messages: Sequence[Message]) -> None:
+    """Send and wait until the broker has every one: state is only persisted after this."""
+    if not messages:
+        return
+    producer = app.producer
+    pending = [await producer.send(topic, key, value, None, None, None) for topic, key, value in messages]
+    await asyncio.gather(*pending)
+
+
+def build_pipeline(config: PipelineConfig, *, carrier: Carrier, notifier: Notifier) -> faust.App:
+    """The whole pipeline as one faust app; `oms worker` runs it, more workers share the partitions."""
+    app = faust_app(config)
+
+    def source(*names: str) -> Any:
+        return app.topic(*names, key_type=bytes, value_type=bytes, value_serializer="raw", key_serializer="raw")
+
+    def table(name: str) -> Any:
+        return app.Table(
+            name, default=None, key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw"
+        )
+
+    def route_default(event: Event[EventData]) -> list[tuple[str, str]]:
+        return [(config.topic(event.topic), event.subject)]
+
+    def route_inventory(event: Event[EventData]) -> list[tuple[str, str]]:
+        routes = route_default(event)
+        if event.type in REPLY_TYPES:
+            routes.append((config.order_replies_topic, str(event.data.order_id)))  # type: ignore[attr-defined]
+        return routes
+
+    async def handle_stock(state: SkuStock | None, event: Event[EventData], now: datetime) -> Decision[SkuStock]:
+        return decide_stock(state, event, now)
+
+    async def handle_order(state: OrderState | None, event: Event[EventData], now: datetime) -> Decision[OrderState]:
+        return decide_order(
+            state, event, now, payment_timeout=config.payment_timeout, split_shipments=config.split_shipments
+        )
+
+    def processor(name: str, handle: Any, route: Any, ignored: frozenset[str]) -> Any:
+        return lambda load: KeyedProcessor(name, handle, route, load, config.deadletter_topic, ignored)
+
+    inventory = TableStage(
+        app,
+        table("sku_to_stock"),
+        processor("inventory", handle_stock, route_inventory, INVENTORY_OUTPUTS),
+        SkuStock,
+    )
+    orders = TableStage(
+        app,
+        table("order_to_state"),
+        processor("orders", handle_order, route_default, ORDER_OUTPUTS),
+        OrderState,
+    )
+    shipments = TableStage(
+        app,
+        table("order_to_shipments"),
+        processor(
+            "shipping",
+            shipping.handler(carrier, attempts=config.carrier_attempts, backoff_s=config.carrier_backoff_s),
+            route_default,
+            shipping.IGNORED,
+        ),
+        shipping.ShippingState,
+    )
+    notifications = TableStage(
+        app,
+        table("order_to_notifications"),
+        processor("notify", notify.handler(notifier), route_default, notify.IGNORED),
+        notify.NotifyState,
+    )
+
+    inventory_topic = source(config.topic(topics.INVENTORY))
+    # One agent owns the order state: it reads everything keyed by order id, so nothing races.
+    order_sources = source(config.topic(topics.ORDERS), config.topic(topics.SHIPMENTS), config.order_replies_topic)
+    shipment_topic = source(config.topic(topics.SHIPMENTS))
+    notification_topic = source(config.topic(topics.NOTIFICATIONS))
+    batch, within = config.batch_size, config.batch_within_s
+
+    async def drive(stage: TableStage, stream: Any) -> None:
+        async for events in stream.take_events(batch, within):
+            await stage.process(events)
+
+    @app.agent(inventory_topic, name="inventory_processor")
+    async def inventory_processor(stream: Any) -> None:
+        await drive(inventory, stream)
+
+    @app.agent(order_sources, name="order_processor")
+    async def order_processor(stream: Any) -> None:
+        await drive(orders, stream)
+
+    @app.agent(shipment_topic, name="shipment_processor")
+    async def shipment_processor(stream: Any) -> None:
+        await drive(shipments, stream)
+
+    @app.agent(notification_topic, name="notification_processor")
+    async def notification_processor(stream: Any) -> None:
+        await drive(notifications, stream)
+
+    expiry = PaymentExpiry(config, orders)
+
+    @app.timer(config.timer_interval_s, name="payment_timeout")
+    async def payment_timeout() -> None:
+        await send_all(app, expiry.due_messages(utc_now()))
+
+    return app
+
+
+class PaymentExpiry:
+    """Finds unpaid orders past their deadline and asks the order processor to expire them."""
+
+    def __init__(self, config: PipelineConfig, orders: TableStage) -> None:
+        self.config = config
+        self.orders = orders
+        self.announced: set[str] = set()
+
+    def due_messages(self, now: datetime) -> list[Message]:
+        messages: list[Message] = []
+        for key, raw in list(self.orders.table.data.items()):
+            order_id = key.decode()
+            if order_id in self.announced:
+                continue
+            state = self.orders.codec.loads(raw).state
+            if state is None or not is_payment_overdue(state, now):
+                continue
+            event: Event[OrderPaymentExpired] = payment_expired(state, now)
+            messages.append((self.config.topic(topics.ORDERS), order_id.encode(), encode(event)))
+            self.announced.add(order_id)
+        return messages

@@ -1,0 +1,38 @@
+"""What the stream processors need to know, handed in by the composition root."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from events import topics
+
+
+@dataclass(frozen=True)
+class PipelineConfig:
+    bootstrap: str
+    topic_prefix: str = ""
+    partitions: int = 8
+    payment_timeout: timedelta = timedelta(minutes=30)
+    split_shipments: bool = False
+    batch_size: int = 500
+    batch_within_s: float = 0.01
+    timer_interval_s: float = 1.0
+    carrier_attempts: int = 5
+    carrier_backoff_s: float = 0.2
+
+    @property
+    def app_id(self) -> str:
+        return f"{self.topic_prefix}oms-pipeline"
+
+    def topic(self, name: str) -> str:
+        return f"{self.topic_prefix}{name}"
+
+    @property
+    def order_replies_topic(self) -> str:
+        """Internal: the inventory processor's answers, re-keyed by order id for the order processor."""
+        return f"{self.app_id}-order-replies"
+
+    @property
+    def deadletter_topic(self) -> str:
+        return self.topic(topics.DEADLETTER)

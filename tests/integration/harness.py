@@ -1,0 +1,160 @@
+"""Drive the real pipeline from tests: run `oms worker` as a child process, produce, read topics."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+
+from events import Event, EventData, decode, encode, topics
+
+
+@dataclass(frozen=True)
+class Logged:
+    topic: str
+    partition: int
+    offset: int
+    event: Event[EventData] | None
+    raw: bytes
+
+
+@dataclass
+class Worker:
+    """One `oms worker` child process with its own topic prefix and data folder."""
+
+    bootstrap: str
+    prefix: str
+    data_dir: Path
+    payment_timeout_s: float = 1800.0
+    extra_env: dict[str, str] = field(default_factory=dict)
+    process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> Worker:
+        env = {
+            **os.environ,
+            "OMS_KAFKA_BOOTSTRAP": self.bootstrap,
+            "OMS_TOPIC_PREFIX": self.prefix,
+            "OMS_DATA_DIR": str(self.data_dir),
+            "OMS_PARTITIONS": "4",
+            "OMS_PAYMENT_TIMEOUT_S": str(self.payment_timeout_s),
+            **self.extra_env,
+        }
+        log = open(self.data_dir / "worker.log", "ab")  # noqa: SIM115
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "adapters.cli.main", "worker", "--loglevel", "warn"],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        return self
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 20.0) -> None:
+        if self.process is None:
+            return
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+            try:
+                self.process.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.process = None
+
+    def log_text(self) -> str:
+        path = self.data_dir / "worker.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+
+async def produce(bootstrap: str, prefix: str, events: Iterable[Event[EventData]]) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks=1, linger_ms=2)
+    await producer.start()
+    try:
+        pending = [
+            await producer.send(f"{prefix}{event.topic}", key=event.subject.encode(), value=encode(event))
+            for event in events
+        ]
+        await asyncio.gather(*pending)
+    finally:
+        await producer.stop()
+
+
+async def produce_raw(bootstrap: str, topic: str, key: bytes, value: bytes) -> None:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks=1)
+    await producer.start()
+    try:
+        await producer.send_and_wait(topic, key=key, value=value)
+    finally:
+        await producer.stop()
+
+
+async def read_topic(bootstrap: str, topic: str) -> list[Logged]:
+    """Everything on `topic` now, in offset order per partition (partitions one after another)."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        partitions = sorted(consumer.partitions_for_topic(topic) or set())
+        if not partitions:
+            await consumer._client.force_metadata_update()
+            partitions = sorted(consumer.partitions_for_topic(topic) or set())
+        assigned = [TopicPartition(topic, p) for p in partitions]
+        consumer.assign(assigned)
+        await consumer.seek_to_beginning(*assigned)
+        ends = await consumer.end_offsets(assigned)
+        logged: list[Logged] = []
+        while any((await consumer.position(tp)) < ends[tp] for tp in assigned):
+            batch = await consumer.getmany(timeout_ms=500)
+            for tp, records in batch.items():
+                logged.extend(Logged(tp.topic, tp.partition, r.offset, _decoded(r.value), r.value) for r in records)
+        return sorted(logged, key=lambda item: (item.partition, item.offset))
+    finally:
+        await consumer.stop()
+
+
+def _decoded(raw: bytes) -> Event[EventData] | None:
+    try:
+        return decode(raw)
+    except ValueError:
+        return None
+
+
+async def wait_for(
+    bootstrap: str,
+    topic: str,
+    done: Callable[[list[Logged]], bool],
+    seconds: float = 45.0,
+    worker: Worker | None = None,
+) -> list[Logged]:
+    deadline = time.monotonic() + seconds
+    while True:
+        logged = await read_topic(bootstrap, topic)
+        if done(logged):
+            return logged
+        if worker is not None and worker.process is not None and worker.process.poll() is not None:
+            raise AssertionError(f"worker exited with {worker.process.returncode}:\n{worker.log_text()[-3000:]}")
+        if time.monotonic() > deadline:
+            tail = worker.log_text()[-3000:] if worker else ""
+            raise AssertionError(f"timed out waiting on {topic}; {len(logged)} messages there\n{tail}")
+        await asyncio.sleep(0.3)
+
+
+def of_type(logged: Iterable[Logged], event_type: str, **fields: object) -> list[Event[EventData]]:
+    return [
+        item.event
+        for item in logged
+        if item.event is not None
+        and item.event.type == event_type
+        and all(getattr(item.event.data, name) == value for name, value in fields.items())
+    ]
+
+
+def topic(prefix: str, name: str) -> str:
+    assert name in topics.PUBLIC_TOPICS
+    return f"{prefix}{name}"

@@ -1,0 +1,61 @@
+"""The file outbox writes each message once; the SMTP notifier talks to a real SMTP server."""
+
+from __future__ import annotations
+
+import asyncio
+import email
+from pathlib import Path
+
+from aiosmtpd.controller import Controller
+
+from adapters.broker import free_port
+from adapters.notifiers import FileOutbox, SmtpNotifier
+from pipeline.ports import OutgoingMessage
+
+MESSAGE = OutgoingMessage(
+    message_id="3f1e2d",
+    recipient="ada@example.com",
+    recipient_name="Ada",
+    subject="Your order o-1 is on its way",
+    body="Track it at https://track.example/1Z",
+    language="en",
+)
+
+
+async def test_file_outbox_writes_once(tmp_path: Path) -> None:
+    outbox = FileOutbox(tmp_path)
+    await outbox.send(MESSAGE)
+    written = tmp_path / "3f1e2d.eml"
+    first = written.stat().st_mtime_ns
+    await outbox.send(MESSAGE)
+    assert written.stat().st_mtime_ns == first
+    parsed = email.message_from_bytes(written.read_bytes())
+    assert parsed["To"] == "Ada <ada@example.com>"
+    assert parsed["Subject"] == MESSAGE.subject
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.messages: list[bytes] = []
+
+    async def handle_DATA(self, server: object, session: object, envelope: object) -> str:  # noqa: N802
+        self.messages.append(envelope.content)  # type: ignore[attr-defined]
+        return "250 OK"
+
+
+async def test_smtp_notifier_delivers_to_a_real_server() -> None:
+    recorder = Recorder()
+    port = free_port()
+    controller = Controller(recorder, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        await SmtpNotifier("127.0.0.1", port, sender="orders@shop.example").send(MESSAGE)
+        for _ in range(50):
+            if recorder.messages:
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        controller.stop()
+    parsed = email.message_from_bytes(recorder.messages[0])
+    assert parsed["Message-ID"] == "<3f1e2d@oms.local>"
+    assert "https://track.example/1Z" in parsed.get_payload()
