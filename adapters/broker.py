@@ -6,6 +6,7 @@ SIGKILL of the parent takes the broker down with it: no broker is ever left behi
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import ctypes
 import os
@@ -13,8 +14,9 @@ import signal
 import socket
 import struct
 import subprocess
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -62,12 +64,26 @@ def _recv_exactly(sock: socket.socket, count: int) -> bytes:
     return chunks
 
 
-def _die_with_parent() -> None:
-    """Runs in the child before exec: ask the kernel to SIGKILL us when our parent dies."""
-    with contextlib.suppress(OSError, AttributeError):
-        libc = ctypes.CDLL("libc.so.6", use_errno=True)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
-    os.setsid()  # a Ctrl-C aimed at the parent's group is handled by the parent, which stops us cleanly
+def child_setup() -> Callable[[], None]:
+    """What a child runs before exec so that it never outlives us.
+
+    PR_SET_PDEATHSIG follows the *thread* that forked, so it is only used from the main thread (which
+    lives as long as the process); children started elsewhere rely on `stop()` and an atexit hook.
+    """
+    parent = os.getpid()
+    tie_to_parent = threading.current_thread() is threading.main_thread()
+
+    def setup() -> None:
+        os.setsid()  # a Ctrl-C aimed at the parent's group is handled by the parent, which stops us cleanly
+        if not tie_to_parent:
+            return
+        with contextlib.suppress(OSError, AttributeError):
+            libc = ctypes.CDLL("libc.so.6", use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+        if os.getppid() != parent:  # the parent died before prctl took effect
+            os._exit(1)
+
+    return setup
 
 
 @dataclass
@@ -92,9 +108,14 @@ class EmbeddedBroker:
         command = [broker_binary(), "broker", "--listener-url", url, "--advertised-listener-url", url]
         command += ["--storage-engine", "memory://tansu/"]
         log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115
-        self._process = subprocess.Popen(
-            command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, preexec_fn=_die_with_parent
-        )
+        try:
+            self._process = subprocess.Popen(
+                command, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, preexec_fn=child_setup()
+            )
+        finally:
+            if not isinstance(log, int):
+                log.close()
+        atexit.register(self.stop)
         self._wait_until_ready(timeout)
         return self
 

@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any, ClassVar
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializer, WithJsonSchema
 
 
 def _require_utc(value: datetime) -> datetime:
@@ -22,6 +22,7 @@ Money = Annotated[
     Decimal,
     Field(ge=0, max_digits=14, decimal_places=4),
     PlainSerializer(lambda d: format(d, "f"), return_type=str, when_used="json"),
+    WithJsonSchema({"type": "string", "pattern": r"^\d{1,10}(\.\d{1,4})?$"}, mode="serialization"),
 ]
 """A non-negative decimal amount, written as a string on the wire so nothing is lost to floats."""
 
@@ -29,6 +30,9 @@ Sku = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A
 OrderId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._\-:]*$")]
 Quantity = Annotated[int, Field(gt=0, le=1_000_000)]
 Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
+Count = Annotated[int, Field(ge=0, le=2**63 - 1)]
+"""A non-negative integer that any JSON reader (and orjson, 64-bit) can carry."""
+SignedCount = Annotated[int, Field(ge=-(2**63), le=2**63 - 1)]
 
 
 def utc_now() -> datetime:

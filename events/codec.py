@@ -89,8 +89,12 @@ def _check_envelope(envelope: dict[str, Any]) -> None:
     content_type = envelope.get("datacontenttype", "application/json")
     if content_type != "application/json":
         raise DecodeError("not_cloudevent", f"datacontenttype must be application/json, got {content_type!r}")
-    if not isinstance(envelope["type"], str):
-        raise DecodeError("not_cloudevent", "'type' must be a string")
+    for name in ("source", "type"):
+        if not isinstance(envelope[name], str):
+            raise DecodeError("not_cloudevent", f"'{name}' must be a string")
+    causation = envelope.get("causationid")
+    if causation is not None and not isinstance(causation, str):
+        raise DecodeError("not_cloudevent", "'causationid' must be a string or null")
 
 
 def _schema_version(envelope: dict[str, Any], model: type[EventData]) -> int:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Literal
 
 from events import topics
-from events.base import EventData
+from events.base import Count, EventData
 
 DeadLetterKind = Literal[
     "malformed_json",
@@ -29,8 +29,8 @@ class DeadLetterRecorded(EventData):
 
     original_key: str
     source_topic: str
-    source_partition: int
-    source_offset: int
+    source_partition: Count
+    source_offset: Count
     processor: str
     kind: DeadLetterKind
     reason: str

@@ -8,7 +8,7 @@ from typing import Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict
 
-from events.base import EventData, utc_now
+from events.base import EventData, UtcDatetime, utc_now
 
 D = TypeVar("D", bound=EventData)
 
@@ -35,7 +35,7 @@ class Event(BaseModel, Generic[D]):
     id: uuid.UUID
     source: str
     type: str
-    time: datetime
+    time: UtcDatetime
     subject: str
     data: D
     schemaversion: int

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from decimal import Decimal
 from typing import Any, Literal
 
@@ -85,8 +84,8 @@ class OrderPaymentExpired(_OrderEvent):
 
 class BackorderedLine(Frozen):
     sku: Sku
-    qty: int = Field(gt=0)
-    eta: datetime | None = None
+    qty: int = Field(gt=0, le=2**63 - 1)
+    eta: UtcDatetime | None = None
 
 
 class OrderBackordered(_OrderEvent):

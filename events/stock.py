@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from pydantic import Field
 
 from events import topics
-from events.base import EventData, OrderId, Quantity, Sku, UtcDatetime
+from events.base import Count, EventData, OrderId, Quantity, SignedCount, Sku, UtcDatetime
 
 
 class _StockEvent(EventData):
@@ -45,8 +43,8 @@ class StockAdjusted(_StockEvent):
 
 class StockReorderPolicySet(_StockEvent):
     event_type = "oms.stock.reorder_policy_set"
-    reorder_point: int = Field(ge=0)
-    reorder_qty: int = Field(ge=0)
+    reorder_point: Count
+    reorder_qty: Count
 
 
 # --- requests from the order processor -----------------------------------------------------
@@ -102,13 +100,13 @@ class StockReservationFailed(_StockEvent):
     order_id: OrderId
     qty: Quantity
     reason: str
-    eta: datetime | None = None
+    eta: UtcDatetime | None = None
 
 
 class StockReleased(_StockEvent):
     event_type = "oms.stock.released"
     order_id: OrderId
-    qty: int = Field(ge=0)
+    qty: Count
     reason: str
     was_reserved: bool
 
@@ -123,11 +121,11 @@ class StockLow(_StockEvent):
     """Available stock fell below the reorder point; emitted once per crossing."""
 
     event_type = "oms.stock.low"
-    available: int
-    reorder_point: int
-    incoming: int = Field(ge=0)
-    backordered: int = Field(ge=0)
-    suggested_reorder_qty: int = Field(ge=0)
+    available: SignedCount
+    reorder_point: Count
+    incoming: Count
+    backordered: Count
+    suggested_reorder_qty: Count
 
 
 STOCK_EVENTS: tuple[type[EventData], ...] = (

@@ -61,6 +61,10 @@ def faust_app(config: PipelineConfig) -> faust.App:
         consumer_auto_offset_reset="earliest",
         broker_commit_every=1000,
         broker_commit_interval=0.5,
+        # A new group's first join waits up to half the session timeout; faust's 60 s default makes
+        # every start take 30 s. Heartbeats every third of it keep a busy worker in the group.
+        broker_session_timeout=config.session_timeout_s,
+        broker_heartbeat_interval=config.session_timeout_s / 4,
         stream_buffer_maxsize=8192,
         autodiscover=False,
     )
@@ -110,9 +114,7 @@ def build_pipeline(config: PipelineConfig, *, carrier: Carrier, notifier: Notifi
         return app.topic(*names, key_type=bytes, value_type=bytes, value_serializer="raw", key_serializer="raw")
 
     def table(name: str) -> Any:
-        return app.Table(
-            name, default=None, key_type=bytes, value_type=bytes, key_serializer="raw", value_serializer="raw"
-        )
+        return app.Table(name, default=None, key_type=bytes, value_type=bytes)  # bytes -> raw serializers
 
     def route_default(event: Event[EventData]) -> list[tuple[str, str]]:
         return [(config.topic(event.topic), event.subject)]

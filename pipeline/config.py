@@ -20,6 +20,7 @@ class PipelineConfig:
     timer_interval_s: float = 1.0
     carrier_attempts: int = 5
     carrier_backoff_s: float = 0.2
+    session_timeout_s: float = 10.0
 
     @property
     def app_id(self) -> str:

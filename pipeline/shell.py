@@ -129,7 +129,8 @@ class KeyedProcessor(Generic[S]):
             return
         if event.type in self.ignored_types:
             return
-        key = event.subject
+        # The Kafka key says whose state this is: the order-replies topic carries stock events keyed by order.
+        key = message.key.decode() if message.key else event.subject
         stored = result.states[key][0] if key in result.states else self.load(key)
         position = f"{message.topic}:{message.partition}"
         event_id = str(event.id)

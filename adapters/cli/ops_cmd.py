@@ -1,9 +1,55 @@
-"""Commands of this group register here."""
+"""`oms api`: serve the HTTP API with uvicorn."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
+
 import typer
+
+from adapters.broker import kafka_bootstrap
+from adapters.settings import Settings
 
 
 def register(app: typer.Typer) -> None:
     """Add this module's commands to `app`."""
+    app.command("api")(api)
+
+
+def api(
+    port: int | None = typer.Option(None, "--port", "-p", help="Port to listen on (default: OMS_API_PORT, 8000)."),
+    host: str | None = typer.Option(None, "--host", help="Address to listen on (default: OMS_API_HOST, 127.0.0.1)."),
+    bootstrap: str | None = typer.Option(
+        None, "--bootstrap", help="Kafka bootstrap servers (default: OMS_KAFKA_BOOTSTRAP, else an embedded broker)."
+    ),
+) -> None:
+    """Serve the HTTP API (intake, ops actions, reads, tracking, /metrics) until Ctrl-C."""
+    settings = Settings()
+    logging.basicConfig(level=settings.log_level)
+    with kafka_bootstrap(bootstrap or settings.kafka_bootstrap, port=settings.broker_port) as servers:
+        settings = settings.model_copy(update={"kafka_bootstrap": servers})
+        asyncio.run(_serve(settings, host or settings.api_host, port or settings.api_port))
+
+
+async def _serve(settings: Settings, host: str, port: int) -> None:
+    import uvicorn
+
+    from adapters.api import create_app
+    from adapters.kafka_admin import ensure_topics, public_topic_names
+    from adapters.publisher import KafkaPublisher
+
+    assert settings.kafka_bootstrap is not None
+    await ensure_topics(
+        settings.kafka_bootstrap,
+        public_topic_names(settings.topic_prefix),
+        settings.partitions,
+        settings.replication_factor,
+    )
+    publisher = KafkaPublisher(settings.kafka_bootstrap, settings.topic)
+    await publisher.start()
+    try:
+        app = create_app(settings, publisher)
+        typer.echo(f"OMS API on http://{host}:{port} (broker {settings.kafka_bootstrap})", err=True)
+        await uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level=settings.log_level.lower())).serve()
+    finally:
+        await publisher.stop()

@@ -109,7 +109,7 @@ async def read_topic(bootstrap: str, topic: str) -> list[Logged]:
         await consumer.seek_to_beginning(*assigned)
         ends = await consumer.end_offsets(assigned)
         logged: list[Logged] = []
-        while any((await consumer.position(tp)) < ends[tp] for tp in assigned):
+        while [tp for tp in assigned if await consumer.position(tp) < ends[tp]]:
             batch = await consumer.getmany(timeout_ms=500)
             for tp, records in batch.items():
                 logged.extend(Logged(tp.topic, tp.partition, r.offset, _decoded(r.value), r.value) for r in records)

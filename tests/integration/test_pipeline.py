@@ -119,13 +119,13 @@ async def test_200_concurrent_orders_on_50_units_never_oversell(
     assert all(reserved_qty <= on_hand for on_hand, reserved_qty in history), "oversold at some offset"
     assert history[-1] == (50, 50)
 
+    ids = {o.data.order_id for o in orders}
     orders_log = await wait_for(
         kafka_bootstrap,
         f"{prefix}{topics.ORDERS}",
         lambda log: len({e.subject for e in of_type(log, "oms.order.backordered") if e.subject in ids}) == 150,
         worker=worker,
     )
-    ids = {o.data.order_id for o in orders}
     confirmed = {e.subject for e in of_type(orders_log, "oms.order.confirmed") if e.subject in ids}
     assert len(confirmed) == 50
 

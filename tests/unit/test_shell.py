@@ -38,7 +38,8 @@ def processor(store: dict[str, Stored[Count]]) -> KeyedProcessor[Count]:
 
 def message(event: Event[EventData] | bytes, offset: int, partition: int = 0) -> Incoming:
     value = event if isinstance(event, bytes) else encode(event)
-    return Incoming("oms.inventory", partition, offset, b"k", value)
+    key = None if isinstance(event, bytes) else event.subject.encode()
+    return Incoming("oms.inventory", partition, offset, key, value)
 
 
 async def test_applies_each_message_once_by_offset_and_by_event_id() -> None:

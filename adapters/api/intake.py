@@ -1,0 +1,73 @@
+"""The intake use case: mapped channel orders in, each published once, order ids out."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+
+from adapters.api.deps import ApiContext
+from adapters.channels import JSON_MAPPERS, Channel, ChannelOrder, FieldError, PayloadInvalid
+from adapters.channels.csv_upload import map_orders as map_csv_orders
+from events import Event, EventData, natural_id, new_event
+
+
+@dataclass(frozen=True)
+class Accepted:
+    external_id: str
+    order_id: str
+    duplicate: bool
+
+
+def mapped_orders(channel: Channel, body: bytes, received_at: datetime) -> list[ChannelOrder]:
+    if channel is Channel.csv:
+        return map_csv_orders(_text(body), received_at=received_at)
+    return [JSON_MAPPERS[channel](_json(body))]
+
+
+def placed_event(channel: Channel, order: ChannelOrder, now: datetime) -> Event[Any]:
+    """Its id is a function of the channel order: a re-publish after a crash repeats the same id."""
+    event_id = natural_id("intake", channel.value, order.external_id)
+    return new_event(order.order, source=f"oms/intake/{channel.value}", id=event_id, time=now)
+
+
+async def accept_orders(context: ApiContext, channel: Channel, orders: Sequence[ChannelOrder]) -> list[Accepted]:
+    """Publish the orders not seen before, then remember them; answer every order's id."""
+    store = context.intake_store
+    known = await run_in_threadpool(store.known, channel.value, [order.external_id for order in orders])
+    fresh = list({o.external_id: o for o in orders if o.external_id not in known}.values())
+    if fresh:
+        now = context.clock()
+        await context.publisher.publish([placed_event(channel, order, now) for order in fresh])
+        await run_in_threadpool(store.remember, channel.value, [(o.external_id, o.order.order_id) for o in fresh])
+    return [Accepted(o.external_id, known.get(o.external_id, o.order.order_id), o.external_id in known) for o in orders]
+
+
+async def publish_action(
+    context: ApiContext, data: EventData, *, source: str, dedup_key: str | None = None
+) -> Event[Any]:
+    """Publish one ops or webhook event. With a `dedup_key` a retried request repeats the same event id."""
+    event_id = natural_id(data.event_type, data.partition_key(), dedup_key) if dedup_key else uuid.uuid4()
+    event = new_event(data, source=source, id=event_id, time=context.clock())
+    await context.publisher.publish([event])
+    return event
+
+
+def _json(body: bytes) -> Any:
+    try:
+        return json.loads(body, parse_float=Decimal)  # prices stay exact, never floats
+    except (ValueError, UnicodeDecodeError):
+        raise PayloadInvalid([FieldError("(body)", "is not valid JSON")]) from None
+
+
+def _text(body: bytes) -> str:
+    try:
+        return body.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise PayloadInvalid([FieldError("(file)", "must be UTF-8 text", 1)]) from None

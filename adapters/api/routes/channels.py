@@ -1,0 +1,81 @@
+"""Channel intake: orders from web shops, POS and ops uploads become `oms.order.placed` events."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Request
+
+from adapters.api.deps import BEARER_CHALLENGE, BearerCredentials, Context, has_ops_key, has_valid_signature
+from adapters.api.errors import PayloadTooLarge, Unauthorized, UnsupportedMediaType, problem_responses
+from adapters.api.intake import accept_orders, mapped_orders
+from adapters.api.schemas import CsvOrderAccepted, IntakeAccepted
+from adapters.channels import SIGNED_CHANNELS, Channel, csv_upload, native, pos, shopify, woocommerce
+from adapters.channels.signatures import SIGNATURE_HEADERS
+
+router = APIRouter(prefix="/api/v1/channels", tags=["intake"])
+
+MAX_BODY_BYTES = 5 * 1024 * 1024
+
+_JSON_EXAMPLES = {
+    name: {"summary": f"{name} order", "value": module.EXAMPLE}
+    for name, module in (("shopify", shopify), ("woocommerce", woocommerce), ("pos", pos), ("native", native))
+}
+_OPENAPI_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {"schema": {"type": "object"}, "examples": _JSON_EXAMPLES},
+            "text/csv": {"schema": {"type": "string"}, "example": csv_upload.EXAMPLE},
+        },
+    }
+}
+
+
+@router.post(
+    "/{channel}/orders",
+    status_code=202,
+    response_model=IntakeAccepted | list[CsvOrderAccepted],
+    responses=problem_responses(401, 413, 415, 422, 503),
+    openapi_extra=_OPENAPI_BODY,
+    summary="Accept an order from a channel",
+)
+async def place_orders(
+    channel: Channel, request: Request, context: Context, credentials: BearerCredentials
+) -> IntakeAccepted | list[CsvOrderAccepted]:
+    """Shopify, WooCommerce and native JSON are webhooks signed with the channel secret
+    (`OMS_CHANNEL_SECRET_<CHANNEL>`): `X-Shopify-Hmac-Sha256`, `X-WC-Webhook-Signature`, `X-OMS-Signature`,
+    each base64(HMAC-SHA256(raw body)). POS sales and CSV uploads (`text/csv`, phone and email orders) are
+    ops uploads and carry an ops API key instead. The same channel order sent again answers the same
+    order id and publishes nothing new.
+    """
+    body = await _body(request)
+    _authorize(channel, request, body, context, credentials)
+    if channel is Channel.csv and request.headers.get("content-type", "").split(";")[0].strip() != "text/csv":
+        raise UnsupportedMediaType("CSV uploads must be sent as text/csv.")
+    orders = mapped_orders(channel, body, context.clock())
+    accepted = await accept_orders(context, channel, orders)
+    if channel is Channel.csv:
+        return [CsvOrderAccepted(order_ref=a.external_id, order_id=a.order_id, duplicate=a.duplicate) for a in accepted]
+    return IntakeAccepted(order_id=accepted[0].order_id, duplicate=accepted[0].duplicate)
+
+
+async def _body(request: Request) -> bytes:
+    declared = request.headers.get("content-length", "0")
+    if declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise PayloadTooLarge(f"At most {MAX_BODY_BYTES} bytes.")
+    body = await request.body()
+    if len(body) > MAX_BODY_BYTES:
+        raise PayloadTooLarge(f"At most {MAX_BODY_BYTES} bytes.")
+    return body
+
+
+def _authorize(
+    channel: Channel, request: Request, body: bytes, context: Context, credentials: BearerCredentials
+) -> None:
+    if channel not in SIGNED_CHANNELS:
+        if not has_ops_key(context.settings, credentials):
+            raise Unauthorized(f"{channel.value} uploads need an ops API key.", headers=BEARER_CHALLENGE)
+        return
+    if not has_valid_signature(context.settings, channel.value, body, request.headers):
+        raise Unauthorized(f"Missing or wrong {SIGNATURE_HEADERS[channel.value]} signature.")

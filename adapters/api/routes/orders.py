@@ -1,0 +1,118 @@
+"""Orders: reads for ops, ops actions (cancel, returns) and the payment webhook."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Path, Query
+
+from adapters.api.deps import Context, OpsKey, OrderFilters, Paging, signed_or_ops
+from adapters.api.errors import NotFound, problem_responses
+from adapters.api.intake import publish_action
+from adapters.api.schemas import (
+    ORDER_ID_PATTERN,
+    ActionAccepted,
+    CancelCreate,
+    OrderDetail,
+    OrderSummary,
+    Page,
+    PaymentCreate,
+    ReturnCreate,
+    ReturnReceiptCreate,
+)
+from adapters.api.views import accepted, as_schema, page_of
+from events import LineQty, OrderCancelRequested, OrderPaid, ReturnReceived, ReturnRequested
+
+router = APIRouter(prefix="/api/v1/orders", tags=["orders"])
+
+OrderIdPath = Annotated[str, Path(min_length=1, max_length=64, pattern=ORDER_ID_PATTERN)]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(max_length=128, description="Send the same key when retrying: the retry repeats the same event id."),
+]
+ACTION_RESPONSES = problem_responses(401, 422, 503)
+SOURCE = "oms/api/ops"
+
+
+@router.get("", response_model=Page[OrderSummary], dependencies=[OpsKey], responses=problem_responses(401, 422))
+def list_orders(
+    context: Context,
+    paging: Paging,
+    status: str | None = None,
+    channel: str | None = None,
+    customer: Annotated[str | None, Query(description="Customer email.")] = None,
+    placed_from: Annotated[datetime | None, Query(description="Placed at or after (ISO 8601).")] = None,
+    placed_to: Annotated[datetime | None, Query(description="Placed before (ISO 8601).")] = None,
+) -> Page[OrderSummary]:
+    filters = OrderFilters(status, channel, customer, placed_from, placed_to)
+    items, total = context.read_model.list_orders(filters, paging)
+    return page_of(OrderSummary, items, total, paging)
+
+
+@router.get("/{order_id}", response_model=OrderDetail, dependencies=[OpsKey], responses=problem_responses(401, 404))
+def get_order(order_id: OrderIdPath, context: Context) -> OrderDetail:
+    """The order as projected, with its timeline (oldest event first)."""
+    row = context.read_model.get_order(order_id)
+    if row is None:
+        raise NotFound(f"No order {order_id}.")
+    return as_schema(OrderDetail, row)
+
+
+@router.post(
+    "/{order_id}/payments",
+    status_code=202,
+    response_model=ActionAccepted,
+    dependencies=[Depends(signed_or_ops("payments"))],
+    responses=ACTION_RESPONSES,
+)
+async def mark_paid(order_id: OrderIdPath, body: PaymentCreate, context: Context) -> ActionAccepted:
+    """Payment webhook: signed with `X-OMS-Signature` (secret `OMS_CHANNEL_SECRET_PAYMENTS`) or an ops API key.
+    A re-sent webhook with the same `payment_id` repeats the same event id."""
+    data = OrderPaid(order_id=order_id, amount=body.amount, method=body.method)
+    event = await publish_action(context, data, source="oms/api/payments", dedup_key=body.payment_id)
+    return accepted(event)
+
+
+@router.post(
+    "/{order_id}/cancel",
+    status_code=202,
+    response_model=ActionAccepted,
+    dependencies=[OpsKey],
+    responses=ACTION_RESPONSES,
+)
+async def request_cancellation(
+    order_id: OrderIdPath, body: CancelCreate, context: Context, idempotency_key: IdempotencyKey = None
+) -> ActionAccepted:
+    data = OrderCancelRequested(order_id=order_id, reason=body.reason)
+    return accepted(await publish_action(context, data, source=SOURCE, dedup_key=idempotency_key))
+
+
+@router.post(
+    "/{order_id}/returns",
+    status_code=202,
+    response_model=ActionAccepted,
+    dependencies=[OpsKey],
+    responses=ACTION_RESPONSES,
+)
+async def request_return(
+    order_id: OrderIdPath, body: ReturnCreate, context: Context, idempotency_key: IdempotencyKey = None
+) -> ActionAccepted:
+    lines = tuple(LineQty(sku=line.sku, qty=line.qty) for line in body.lines)
+    data = ReturnRequested(order_id=order_id, lines=lines, reason=body.reason)
+    return accepted(await publish_action(context, data, source=SOURCE, dedup_key=idempotency_key))
+
+
+@router.post(
+    "/{order_id}/returns/received",
+    status_code=202,
+    response_model=ActionAccepted,
+    dependencies=[OpsKey],
+    responses=ACTION_RESPONSES,
+)
+async def receive_return(
+    order_id: OrderIdPath, body: ReturnReceiptCreate, context: Context, idempotency_key: IdempotencyKey = None
+) -> ActionAccepted:
+    lines = tuple(LineQty(sku=line.sku, qty=line.qty) for line in body.lines)
+    data = ReturnReceived(order_id=order_id, lines=lines, resellable=body.resellable)
+    return accepted(await publish_action(context, data, source=SOURCE, dedup_key=idempotency_key))

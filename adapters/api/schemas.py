@@ -1,0 +1,258 @@
+"""Request and response bodies of the HTTP API. They are not the events: the routes translate."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any, Generic, TypeVar
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from events.base import Money, Quantity, Sku
+
+T = TypeVar("T")
+
+ORDER_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._\-:]*$"
+SKU_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._\-/]*$"
+
+
+def _examples(*examples: dict[str, Any]) -> ConfigDict:
+    return ConfigDict(extra="forbid", json_schema_extra={"examples": list(examples)})
+
+
+# --- errors ----------------------------------------------------------------------------------
+
+
+class FieldProblem(BaseModel):
+    field: str
+    message: str
+    row: int | None = Field(default=None, description="CSV uploads: the row (the header is row 1).")
+    detail: str | None = None
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    detail: str | None = None
+    instance: str | None = None
+    errors: list[FieldProblem] | None = None
+
+
+# --- intake and actions ----------------------------------------------------------------------
+
+
+class IntakeAccepted(BaseModel):
+    order_id: str
+    duplicate: bool = Field(description="True when this channel order was accepted before; nothing new is published.")
+
+
+class CsvOrderAccepted(IntakeAccepted):
+    order_ref: str
+
+
+class ActionAccepted(BaseModel):
+    event_id: str
+    type: str
+    subject: str
+
+
+class PaymentCreate(BaseModel):
+    model_config = _examples({"amount": "39.80", "method": "card", "payment_id": "pi_3NfZ2a"})
+    amount: Money
+    method: str | None = Field(default=None, max_length=40)
+    payment_id: str | None = Field(
+        default=None, max_length=128, description="The provider's id: a re-sent webhook re-publishes the same event."
+    )
+
+
+class CancelCreate(BaseModel):
+    model_config = _examples({"reason": "customer called to cancel"})
+    reason: str = Field(min_length=1, max_length=200)
+
+
+class ReturnLine(BaseModel):
+    sku: Sku
+    qty: Quantity
+
+
+class ReturnCreate(BaseModel):
+    model_config = _examples({"lines": [{"sku": "TEE-BLK-M", "qty": 1}], "reason": "wrong size"})
+    lines: list[ReturnLine] = Field(min_length=1)
+    reason: str = Field(default="unspecified", max_length=200)
+
+
+class ReturnReceiptCreate(BaseModel):
+    model_config = _examples({"lines": [{"sku": "TEE-BLK-M", "qty": 1}], "resellable": True})
+    lines: list[ReturnLine] = Field(min_length=1)
+    resellable: bool
+
+
+class StockReceiptCreate(BaseModel):
+    model_config = _examples({"qty": 50, "warehouse": "BER", "purchase_order": "PO-2026-0042"})
+    qty: Quantity
+    warehouse: str | None = Field(default=None, max_length=64)
+    purchase_order: str | None = Field(default=None, max_length=64)
+
+
+class IncomingStockCreate(BaseModel):
+    model_config = _examples({"qty": 100, "eta": "2026-02-14T09:00:00Z", "purchase_order": "PO-2026-0043"})
+    qty: Quantity
+    eta: AwareDatetime
+    purchase_order: str = Field(min_length=1, max_length=64)
+
+
+class StockAdjustmentCreate(BaseModel):
+    model_config = _examples({"delta": -2, "reason": "damaged in storage"})
+    delta: int = Field(ge=-1_000_000, le=1_000_000)
+    reason: str = Field(min_length=1, max_length=200)
+
+
+class ReorderPolicyUpdate(BaseModel):
+    model_config = _examples({"reorder_point": 10, "reorder_qty": 50})
+    reorder_point: int = Field(ge=0)
+    reorder_qty: int = Field(ge=0)
+
+
+class DeliveryReport(BaseModel):
+    model_config = _examples(
+        {"order_id": "SHOP-EA2F835A5C0D", "tracking_number": "SIM123456789", "delivered_at": "2026-02-02T10:30:00Z"}
+    )
+    order_id: str = Field(min_length=1, max_length=64, pattern=ORDER_ID_PATTERN)
+    tracking_number: str = Field(min_length=1, max_length=64)
+    delivered_at: AwareDatetime
+
+
+# --- reads -----------------------------------------------------------------------------------
+
+
+class ReadSchema(BaseModel):
+    model_config = ConfigDict(from_attributes=True, extra="ignore")
+
+
+class Page(ReadSchema, Generic[T]):
+    items: list[T]
+    total: int
+    limit: int
+    offset: int
+
+
+class OrderLinePublic(ReadSchema):
+    sku: str
+    qty: int
+    unit_price: Decimal | None = None
+
+
+class OrderSummary(ReadSchema):
+    order_id: str
+    status: str | None = None
+    channel: str | None = None
+    external_ref: str | None = None
+    customer_email: str | None = None
+    customer_name: str | None = None
+    total_amount: Decimal | None = None
+    currency: str | None = None
+    payment_status: str | None = None
+    placed_at: datetime | None = None
+    updated_at: datetime | None = None
+
+
+class TimelineEntry(ReadSchema):
+    event_id: str
+    type: str
+    time: datetime
+    summary: str
+
+
+class OrderDetail(OrderSummary):
+    lines: list[OrderLinePublic] = []
+    paid_amount: Decimal | None = None
+    refunded_amount: Decimal | None = None
+    payment_due_at: datetime | None = None
+    paid_at: datetime | None = None
+    confirmed_at: datetime | None = None
+    shipped_at: datetime | None = None
+    delivered_at: datetime | None = None
+    cancelled_at: datetime | None = None
+    cancellation_reason: str | None = None
+    carrier: str | None = None
+    tracking_number: str | None = None
+    tracking_url: str | None = None
+    eta: datetime | None = None
+    timeline: list[TimelineEntry] = []
+
+
+class InventoryItem(ReadSchema):
+    sku: str
+    on_hand: int
+    reserved: int
+    available: int
+    incoming_qty: int = 0
+    next_eta: datetime | None = None
+    backordered_qty: int = 0
+    reorder_point: int | None = None
+    reorder_qty: int | None = None
+    is_low: bool = False
+    suggested_reorder_qty: int = 0
+    updated_at: datetime | None = None
+
+
+class SkuDetail(InventoryItem):
+    incoming: list[dict[str, Any]] = Field(default=[], description="Scheduled purchase orders: qty, eta, po.")
+    backorders: list[dict[str, Any]] = Field(default=[], description="Waiting order lines, oldest first.")
+
+
+class CustomerSummary(ReadSchema):
+    email: str
+    name: str | None = None
+    orders_count: int = 0
+    cancelled_count: int = 0
+    total_spend: Decimal | None = None
+    currency: str | None = None
+    first_order_at: datetime | None = None
+    last_order_at: datetime | None = None
+    channels: list[str] = []
+
+
+class Amount(ReadSchema):
+    currency: str
+    amount: Decimal
+
+
+class ChannelSales(ReadSchema):
+    channel: str
+    orders: int
+    units: int
+    revenue: list[Amount] = []
+
+
+class SkuSales(ReadSchema):
+    sku: str
+    units: int
+    revenue: list[Amount] = []
+
+
+class Analytics(ReadSchema):
+    since: datetime | None = None
+    until: datetime | None = None
+    orders: int = 0
+    units: int = 0
+    cancelled_units: int = 0
+    revenue: list[Amount] = []
+    by_channel: list[ChannelSales] = []
+    top_skus: list[SkuSales] = []
+
+
+class TrackingPublic(ReadSchema):
+    """What a customer may see about their own order: nothing personal."""
+
+    order_id: str
+    external_ref: str | None = None
+    status: str
+    eta: datetime | None = None
+    carrier: str | None = None
+    tracking_number: str | None = None
+    tracking_url: str | None = None
+    updated_at: datetime | None = None

@@ -1,0 +1,1 @@
+"""`oms demo`: the whole system on the embedded broker, with simulated channel traffic."""

@@ -1,0 +1,81 @@
+"""Render a customer message from its kind, language and params. Never fails on what is missing."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+
+from pipeline.rules.message_texts import DEFAULT_LANGUAGE, PHRASEBOOKS, Phrasebook
+
+DATE_PARAMS = frozenset({"eta", "delivered_at"})
+GENERIC_KIND = "other"
+
+
+@dataclass(frozen=True)
+class RenderedMessage:
+    subject: str
+    body: str
+    language: str
+
+
+class _Filled(dict[str, str]):
+    """Params for `str.format_map`: a missing one takes the phrasebook's fallback, else nothing."""
+
+    def __init__(self, values: Mapping[str, str], fallbacks: Mapping[str, str]) -> None:
+        super().__init__(values)
+        self.fallbacks = fallbacks
+
+    def __missing__(self, key: str) -> str:
+        return self.fallbacks.get(key, "")
+
+
+def render(kind: str, language: str | None, params: Mapping[str, str]) -> RenderedMessage:
+    """The message of `kind` in the customer's language (English if we do not speak it)."""
+    chosen = supported_language(language)
+    book = PHRASEBOOKS[chosen]
+    template = book.templates.get(kind) or book.templates[GENERIC_KIND]
+    values = _values(book, params)
+    return RenderedMessage(
+        subject=_tidy(template.subject.format_map(values)),
+        body=_tidy(template.body.format_map(values)),
+        language=chosen,
+    )
+
+
+def supported_language(language: str | None) -> str:
+    """`de-AT` -> `de`; anything we have no texts for -> English."""
+    base = re.split(r"[-_]", language or "", maxsplit=1)[0].lower()
+    return base if base in PHRASEBOOKS else DEFAULT_LANGUAGE
+
+
+def _values(book: Phrasebook, params: Mapping[str, str]) -> _Filled:
+    given = {key: _localized(book, key, value) for key, value in params.items() if value and value.strip()}
+    values = _Filled(given, book.fallbacks)
+    for slot, (param, when_given, when_missing) in book.slots.items():
+        values[slot] = (when_given if param in given else when_missing).format_map(values)
+    return values
+
+
+def _localized(book: Phrasebook, key: str, value: str) -> str:
+    if key == "reason":
+        return book.reasons.get(value, value)
+    if key in DATE_PARAMS:
+        return _local_date(value, book.date_format)
+    return value
+
+
+def _local_date(value: str, date_format: str) -> str:
+    """An ISO date (or date-time) in the language's format; anything else as it came."""
+    try:
+        return date.fromisoformat(value[:10]).strftime(date_format)
+    except ValueError:
+        return value
+
+
+def _tidy(text: str) -> str:
+    """Close the gaps an empty placeholder leaves ("order  is" -> "order is", "order ." -> "order.")."""
+    text = re.sub(r"[ \t]{2,}", " ", text)
+    text = re.sub(r" +([.,])", r"\1", text)
+    return "\n".join(line.strip() for line in text.split("\n"))
