@@ -24,6 +24,9 @@ class Settings(BaseSettings):
     replication_factor: int = Field(default=1, ge=1)
     broker_port: int = Field(default=0, ge=0, le=65535, description="Embedded broker port; 0 picks a free one.")
     topic_prefix: str = Field(default="", description="Prefix for every topic name (tests use it to isolate runs).")
+    pipeline_app: str = Field(
+        default="oms-pipeline", description="Faust app id: the processors' consumer group and table names."
+    )
     payment_timeout_s: float = Field(default=1800.0, gt=0, description="Unpaid orders are cancelled after this.")
     split_shipments: bool = Field(default=False, description="Ship available lines first instead of whole orders.")
     notifier: Literal["outbox", "smtp"] = "outbox"

@@ -21,10 +21,11 @@ class PipelineConfig:
     carrier_attempts: int = 5
     carrier_backoff_s: float = 0.2
     session_timeout_s: float = 10.0
+    app_name: str = "oms-pipeline"
 
     @property
     def app_id(self) -> str:
-        return f"{self.topic_prefix}oms-pipeline"
+        return f"{self.topic_prefix}{self.app_name}"
 
     def topic(self, name: str) -> str:
         return f"{self.topic_prefix}{name}"
@@ -32,7 +33,7 @@ class PipelineConfig:
     @property
     def order_replies_topic(self) -> str:
         """Internal: the inventory processor's answers, re-keyed by order id for the order processor."""
-        return f"{self.app_id}-order-replies"
+        return f"{self.topic_prefix}oms-pipeline-order-replies"
 
     @property
     def deadletter_topic(self) -> str:

@@ -141,7 +141,11 @@ async def wait_for(
             raise AssertionError(f"worker exited with {worker.process.returncode}:\n{worker.log_text()[-3000:]}")
         if time.monotonic() > deadline:
             tail = worker.log_text()[-3000:] if worker else ""
-            raise AssertionError(f"timed out waiting on {topic}; {len(logged)} messages there\n{tail}")
+            seen = [
+                (i.partition, i.offset, i.event.type if i.event else "?", i.event.subject if i.event else "?")
+                for i in logged
+            ]
+            raise AssertionError(f"timed out waiting on {topic}; {len(logged)} messages there: {seen}\n{tail}")
         await asyncio.sleep(0.3)
 
 
