@@ -1,0 +1,118 @@
+"""Projections: which topics each one reads, and the one-transaction batch step they all share.
+
+`apply_records` is the heart of exactly-once: inside the caller's transaction it skips what the
+tracking table says is done, drops duplicate event ids, folds the rest into the views and records the
+new positions. The Kafka runner and the replay from the archive both call it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import Connection, Table
+
+from events import Event, EventData, topics
+from projections import archive as history
+from projections.archive import Record, decoded
+from projections.inventory import apply_inventory_batch
+from projections.orders import TIMELINE_TOPICS, Positioned, apply_order_batch
+from projections.schema import archive, customers, inventory, order_timeline, orders, sales_daily
+from projections.tracking import Position, first_sightings, record_offsets, tracked_offsets
+
+Decoded = tuple[Record, Event[EventData] | None]
+
+
+@dataclass(frozen=True)
+class Projection:
+    name: str
+    group: str
+    topics: tuple[str, ...]
+    tables: tuple[Table, ...]
+    apply: Callable[[Connection, Sequence[Decoded]], None]
+    drops_duplicates: bool = True
+
+
+def _apply_orders(conn: Connection, items: Sequence[Decoded]) -> None:
+    apply_order_batch(
+        conn,
+        [Positioned(r.topic, r.partition, r.offset, e) for r, e in items if e is not None],
+    )
+
+
+def _apply_inventory(conn: Connection, items: Sequence[Decoded]) -> None:
+    apply_inventory_batch(conn, [event for _, event in items if event is not None])
+
+
+ORDERS = Projection(
+    name="orders",
+    group="order_projector",
+    topics=TIMELINE_TOPICS,
+    tables=(orders, order_timeline, customers, sales_daily),
+    apply=_apply_orders,
+)
+INVENTORY = Projection(
+    name="inventory",
+    group="inventory_projector",
+    topics=(topics.INVENTORY,),
+    tables=(inventory,),
+    apply=_apply_inventory,
+)
+ARCHIVE = Projection(
+    name="archive",
+    group="history_archiver",
+    topics=topics.PUBLIC_TOPICS,
+    tables=(archive,),
+    apply=history.append,
+    drops_duplicates=False,  # the archive keeps the log as it was, redeliveries and all
+)
+
+PROJECTIONS: dict[str, Projection] = {p.name: p for p in (ORDERS, INVENTORY, ARCHIVE)}
+VIEWS: dict[str, Projection] = {"orders": ORDERS, "timeline": ORDERS, "customers": ORDERS, "analytics": ORDERS}
+VIEWS["inventory"] = INVENTORY
+
+
+class UnknownProjection(LookupError):
+    pass
+
+
+def projection_named(name: str) -> Projection:
+    """The projection that builds the view `name` (orders, timeline, customers, analytics, inventory, archive)."""
+    found = VIEWS.get(name) or PROJECTIONS.get(name)
+    if found is None:
+        known = ", ".join(sorted({*VIEWS, *PROJECTIONS}))
+        raise UnknownProjection(f"unknown view {name!r}; one of: {known}")
+    return found
+
+
+def apply_records(conn: Connection, projection: Projection, records: Sequence[Record]) -> int:
+    """Apply `records` (log order within each partition) in the caller's transaction; return how many
+    events changed the views (after skipping what was already applied and duplicate ids)."""
+    done = tracked_offsets(conn, projection.name)
+    fresh = [r for r in records if r.offset > done.get((r.topic, r.partition), -1)]
+    if not fresh:
+        return 0
+    items = [(record, decoded(record.value)) for record in fresh]
+    if projection.drops_duplicates:
+        items = _first_sightings(conn, projection.name, items)
+    projection.apply(conn, items)
+    record_offsets(conn, projection.name, _last_offsets(fresh))
+    return len(items)
+
+
+def _first_sightings(conn: Connection, projection: str, items: list[Decoded]) -> list[Decoded]:
+    new = first_sightings(conn, projection, [str(event.id) for _, event in items if event is not None])
+    kept: list[Decoded] = []
+    for record, event in items:
+        if event is not None and str(event.id) in new:
+            new.discard(str(event.id))  # a redelivery inside the batch: the first one counts
+            kept.append((record, event))
+    return kept
+
+
+def _last_offsets(records: Sequence[Record]) -> dict[Position, int]:
+    last: dict[Position, int] = {}
+    for record in records:
+        position = (record.topic, record.partition)
+        last[position] = max(last.get(position, -1), record.offset)
+    return last

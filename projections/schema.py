@@ -1,0 +1,188 @@
+"""The tables of every view, the history archive and the tracking records, as SQLAlchemy Core.
+
+Money is kept as a decimal string (exact on SQLite and PostgreSQL alike); times are timezone-aware UTC.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Connection,
+    Date,
+    DateTime,
+    Dialect,
+    Engine,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    TypeDecorator,
+)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """A timezone-aware UTC instant on every backend (SQLite stores it naive, we give the zone back)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        instant: datetime = value
+        return instant.replace(tzinfo=UTC) if instant.tzinfo is None else instant.astimezone(UTC)
+
+
+Money = String(40)
+
+metadata = MetaData()
+
+orders = Table(
+    "orders",
+    metadata,
+    Column("order_id", String(64), primary_key=True),
+    Column("status", String(20)),
+    Column("channel", String(40)),
+    Column("external_ref", String(128)),
+    Column("customer_email", String(254), index=True),
+    Column("customer_name", String(200)),
+    Column("customer_language", String(8)),
+    Column("lines", JSON, nullable=False),
+    Column("total_amount", Money),
+    Column("currency", String(3)),
+    Column("payment_status", String(10)),
+    Column("paid_amount", Money),
+    Column("refunded_amount", Money),
+    Column("placed_at", UtcDateTime, index=True),
+    Column("awaiting_payment_at", UtcDateTime),
+    Column("payment_due_at", UtcDateTime),
+    Column("paid_at", UtcDateTime),
+    Column("backordered_at", UtcDateTime),
+    Column("backordered_units", Integer, nullable=False, default=0),
+    Column("confirmed_at", UtcDateTime),
+    Column("shipped_at", UtcDateTime),
+    Column("delivered_at", UtcDateTime),
+    Column("cancelled_at", UtcDateTime),
+    Column("return_requested_at", UtcDateTime),
+    Column("returned_at", UtcDateTime),
+    Column("carrier", String(40)),
+    Column("tracking_number", String(64)),
+    Column("tracking_url", String(500)),
+    Column("eta", UtcDateTime),
+    Column("cancellation_reason", String(200)),
+    Column("updated_at", UtcDateTime),
+)
+Index("ix_orders_status_placed", orders.c.status, orders.c.placed_at)
+
+order_timeline = Table(
+    "order_timeline",
+    metadata,
+    Column("event_id", String(36), primary_key=True),
+    Column("order_id", String(64), nullable=False, index=True),
+    Column("topic", String(200), nullable=False),
+    Column("partition", Integer, nullable=False),
+    Column("offset", BigInteger, nullable=False),
+    Column("type", String(60), nullable=False),
+    Column("time", UtcDateTime, nullable=False),
+    Column("summary", String(500), nullable=False),
+)
+
+customers = Table(
+    "customers",
+    metadata,
+    Column("email", String(254), primary_key=True),
+    Column("name", String(200)),
+    Column("language", String(8)),
+    Column("orders_count", Integer, nullable=False),
+    Column("cancelled_count", Integer, nullable=False),
+    Column("total_spend", Money, nullable=False),
+    Column("currency", String(3)),
+    Column("first_order_at", UtcDateTime),
+    Column("last_order_at", UtcDateTime),
+    Column("channels", JSON, nullable=False),
+)
+
+sales_daily = Table(
+    "sales_daily",
+    metadata,
+    Column("day", Date, primary_key=True),
+    Column("channel", String(40), primary_key=True),
+    Column("sku", String(64), primary_key=True),
+    Column("currency", String(3), primary_key=True),
+    Column("orders", Integer, nullable=False),
+    Column("units", Integer, nullable=False),
+    Column("revenue", Money, nullable=False),
+    Column("cancelled_units", Integer, nullable=False),
+)
+
+inventory = Table(
+    "inventory",
+    metadata,
+    Column("sku", String(64), primary_key=True),
+    Column("on_hand", Integer, nullable=False),
+    Column("reserved", Integer, nullable=False),
+    Column("available", Integer, nullable=False),
+    Column("incoming", JSON, nullable=False),
+    Column("incoming_qty", Integer, nullable=False),
+    Column("next_eta", UtcDateTime),
+    Column("backorders", JSON, nullable=False),
+    Column("backordered_qty", Integer, nullable=False),
+    Column("reorder_point", Integer),
+    Column("reorder_qty", Integer),
+    Column("is_low", Boolean, nullable=False),
+    Column("suggested_reorder_qty", Integer, nullable=False),
+    Column("low_signalled_at", UtcDateTime),
+    Column("updated_at", UtcDateTime),
+)
+
+archive = Table(
+    "event_archive",
+    metadata,
+    Column("topic", String(200), primary_key=True),
+    Column("partition", Integer, primary_key=True),
+    Column("offset", BigInteger, primary_key=True),
+    Column("event_id", String(36), index=True),
+    Column("type", String(60)),
+    Column("time", UtcDateTime, index=True),
+    Column("key", String(200)),
+    Column("order_id", String(64), index=True),
+    Column("value", Text, nullable=False),
+)
+Index("ix_event_archive_key_time", archive.c.key, archive.c.time)
+
+tracking = Table(
+    "projection_tracking",
+    metadata,
+    Column("projection", String(60), primary_key=True),
+    Column("topic", String(200), primary_key=True),
+    Column("partition", Integer, primary_key=True),
+    Column("offset", BigInteger, nullable=False),
+)
+
+seen_events = Table(
+    "projection_seen_events",
+    metadata,
+    Column("projection", String(60), primary_key=True),
+    Column("event_id", String(36), primary_key=True),
+)
+
+
+def create_tables(bind: Engine | Connection, tables: Sequence[Table] | None = None) -> None:
+    """Create the given tables (all when None) and the tracking tables, if missing."""
+    wanted = None if tables is None else [*tables, tracking, seen_events]
+    metadata.create_all(bind, tables=wanted)

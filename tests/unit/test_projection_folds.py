@@ -1,0 +1,163 @@
+"""The pure folds behind the views: one event in, one row out."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+from sqlalchemy import create_engine
+
+from events import (
+    Event,
+    EventData,
+    OrderAwaitingPayment,
+    OrderCancelled,
+    OrderConfirmed,
+    OrderDelivered,
+    OrderPaid,
+    OrderShipped,
+    RefundIssued,
+    StockCommitted,
+    StockIncomingScheduled,
+    StockReceived,
+    StockReleased,
+    StockReorderPolicySet,
+    StockReservationFailed,
+    StockReserved,
+    encode,
+    new_event,
+    utc_now,
+)
+from projections.archive import Record
+from projections.inventory import evolve_stock
+from projections.orders import customer_from_orders, evolve_order, sales_changes, summary_of
+from projections.projector import INVENTORY, apply_records
+from projections.queries import percentile
+from projections.rows import table_rows
+from projections.schema import create_tables, inventory
+from tests import builders as b
+
+
+def fold(events: list[Event[EventData]], evolve):  # type: ignore[no-untyped-def]
+    row = None
+    for event in events:
+        row = evolve(row, event)
+    return row
+
+
+def on(data: EventData) -> Event[EventData]:
+    return new_event(data, source="tests")
+
+
+def test_an_unpaid_order_walks_through_every_stage() -> None:
+    placed = b.order_placed("o-1", {"MUG": 2, "TEA": 1}, paid=False, price="2.50")
+    due = utc_now() + timedelta(hours=1)
+    delivered_at = utc_now() + timedelta(days=2)
+    steps = [
+        placed,
+        on(OrderAwaitingPayment(order_id="o-1", payment_due_at=due)),
+        on(OrderPaid(order_id="o-1", amount=Decimal("7.50"))),
+        on(OrderConfirmed(order_id="o-1")),
+        on(OrderShipped(order_id="o-1", shipment_id="s", carrier="c", tracking_number="T1", tracking_url="https://t")),
+        on(OrderDelivered(order_id="o-1", delivered_at=delivered_at)),
+    ]
+    statuses = []
+    row = None
+    for event in steps:
+        row = evolve_order(row, event)
+        statuses.append(row["status"])
+    assert statuses == ["placed", "awaiting_payment", "awaiting_payment", "confirmed", "shipped", "delivered"]
+    assert row is not None
+    assert row["total_amount"] == "7.50" and row["paid_amount"] == "7.50" and row["payment_status"] == "paid"
+    assert row["tracking_number"] == "T1" and row["delivered_at"] == delivered_at
+    assert row["lines"] == [
+        {"sku": "MUG", "qty": 2, "unit_price": "2.50"},
+        {"sku": "TEA", "qty": 1, "unit_price": "2.50"},
+    ]
+
+
+def test_cancelled_is_final_and_a_refund_marks_the_order_returned() -> None:
+    cancelled = fold(
+        [b.order_placed("o-2", {"MUG": 1}), on(OrderCancelled(order_id="o-2", reason="requested"))], evolve_order
+    )
+    late = evolve_order(cancelled, on(OrderConfirmed(order_id="o-2")))
+    assert late["status"] == "cancelled" and late["cancellation_reason"] == "requested"
+    refund = on(RefundIssued(order_id="o-3", amount=Decimal("10.00"), currency="EUR", reason="returned"))
+    returned = fold([b.order_placed("o-3", {"MUG": 1}), refund], evolve_order)
+    assert returned["status"] == "returned" and returned["refunded_amount"] == "10.00"
+
+
+def test_evolve_does_not_touch_the_row_it_was_given() -> None:
+    row = evolve_order(None, b.order_placed("o-4", {"MUG": 1}))
+    copy = dict(row)
+    evolve_order(row, on(OrderConfirmed(order_id="o-4")))
+    assert row == copy
+
+
+def test_sales_count_a_placement_once_and_give_back_a_cancellation() -> None:
+    placed = b.order_placed("o-5", {"MUG": 3}, price="4.00", channel="pos")
+    after = evolve_order(None, placed)
+    [(key, delta)] = sales_changes(None, after, placed)
+    assert key[1:] == ("pos", "MUG", "EUR") and delta["units"] == 3 and delta["revenue"] == Decimal("12.00")
+    assert sales_changes(after, evolve_order(after, placed), placed) == []
+    cancel = on(OrderCancelled(order_id="o-5", reason="x"))
+    [(_, given_back)] = sales_changes(after, evolve_order(after, cancel), cancel)
+    assert given_back["cancelled_units"] == 3 and given_back["units"] == 0
+
+
+def test_stock_fold_follows_the_documented_rules() -> None:
+    eta = utc_now() + timedelta(days=3)
+    row = fold(
+        [
+            on(StockReorderPolicySet(sku="MUG", reorder_point=5, reorder_qty=10)),
+            on(StockReceived(sku="MUG", qty=6)),
+            on(StockReserved(sku="MUG", order_id="a", qty=4)),
+            on(StockReservationFailed(sku="MUG", order_id="b", qty=3, reason="out of stock")),
+        ],
+        evolve_stock,
+    )
+    assert (row["on_hand"], row["reserved"], row["available"]) == (6, 4, 2)
+    assert row["backorders"] == {"b": 3} and row["backordered_qty"] == 3
+    assert row["is_low"] and row["suggested_reorder_qty"] == 10  # position 2 - 3 is below 5: order the policy's 10
+    row = evolve_stock(row, on(StockIncomingScheduled(sku="MUG", qty=8, eta=eta, purchase_order="PO-1")))
+    assert row["incoming_qty"] == 8 and row["next_eta"] == eta
+    assert row["is_low"] and row["suggested_reorder_qty"] == 0  # 2 + 8 - 3 = 7: what is coming covers it
+    row = evolve_stock(row, on(StockReceived(sku="MUG", qty=8, purchase_order="PO-1")))
+    row = evolve_stock(row, on(StockReleased(sku="MUG", order_id="b", qty=3, reason="x", was_reserved=False)))
+    row = evolve_stock(row, on(StockCommitted(sku="MUG", order_id="a", qty=4)))
+    assert (row["on_hand"], row["reserved"], row["incoming"], row["backorders"]) == (10, 0, [], {})
+    assert not row["is_low"] and row["suggested_reorder_qty"] == 0
+
+
+def test_customer_row_ignores_cancelled_spend_and_takes_the_latest_language() -> None:
+    early = evolve_order(None, b.order_placed("c-1", {"A": 1}, price="5.00", language="de", channel="web"))
+    late = evolve_order(None, b.order_placed("c-2", {"A": 2}, price="5.00", language="fr", channel="pos"))
+    gone = evolve_order(None, b.order_placed("c-3", {"A": 1}, price="99.00", channel="web"))
+    gone = evolve_order(gone, on(OrderCancelled(order_id="c-3", reason="x")))
+    customer = customer_from_orders("ada@example.com", [late, gone, early])
+    assert customer["orders_count"] == 3 and customer["cancelled_count"] == 1
+    assert customer["total_spend"] == "15.00" and customer["channels"] == ["pos", "web"]
+    assert customer["language"] == "fr"
+
+
+def test_nearest_rank_percentiles() -> None:
+    values = [float(v) for v in range(1, 101)]
+    assert (percentile(values, 0.5), percentile(values, 0.95), percentile(values, 0.99)) == (50.0, 95.0, 99.0)
+    assert percentile([], 0.5) is None
+
+
+def test_every_event_gets_a_readable_summary() -> None:
+    assert "placed via web" in summary_of(b.order_placed("o-9", {"MUG": 1}))
+
+
+def test_apply_records_drops_redelivered_ids_and_skips_tracked_offsets() -> None:
+    engine = create_engine("sqlite://")
+    received = encode(on(StockReceived(sku="MUG", qty=5)))
+    records = [Record("inv", 0, 0, "MUG", received), Record("inv", 0, 1, "MUG", received)]  # same id twice
+    with engine.begin() as conn:
+        create_tables(conn, INVENTORY.tables)
+        assert apply_records(conn, INVENTORY, records) == 1
+        assert apply_records(conn, INVENTORY, records) == 0
+        assert apply_records(conn, INVENTORY, [Record("inv", 0, 2, "MUG", b"not json")]) == 0
+        [row] = table_rows(conn, inventory)
+    assert row["on_hand"] == 5
