@@ -23,6 +23,7 @@ def pipeline_config(settings: Settings, bootstrap: str) -> PipelineConfig:
         split_shipments=settings.split_shipments,
         timer_interval_s=min(1.0, settings.payment_timeout_s / 4),
         app_name=settings.pipeline_app,
+        data_dir=str(settings.data_dir),
     )
 
 

@@ -51,6 +51,7 @@ def faust_app(config: PipelineConfig) -> faust.App:
         config.app_id,
         broker=f"kafka://{config.bootstrap}",
         store="memory://",
+        datadir=f"{config.data_dir}/{{conf.name}}-data",
         topic_partitions=config.partitions,
         topic_replication_factor=1,
         topic_disable_leader=True,
@@ -86,11 +87,15 @@ class TableStage:
         incoming = [_incoming(event.message) for event in batch]
         result = await self.processor.run(incoming)
         await send_all(self.app, result.messages)
+        written = []
         for key, (stored, partition) in result.states.items():
             raw = self.codec.dumps(stored)
             key_bytes = key.encode()
             self.table.data[key_bytes] = raw
-            self.table.send_changelog(partition, key_bytes, raw)
+            written.append(self.table.send_changelog(partition, key_bytes, raw))
+        # The inputs are acked (and later committed) only once their state is on the changelog, so a
+        # rebalance that restores the table from the changelog never restores it to before a committed input.
+        await asyncio.gather(*written)
 
 
 def _incoming(message: Any) -> Incoming:

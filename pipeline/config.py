@@ -22,6 +22,7 @@ class PipelineConfig:
     carrier_backoff_s: float = 0.2
     session_timeout_s: float = 10.0
     app_name: str = "oms-pipeline"
+    data_dir: str = "."
 
     @property
     def app_id(self) -> str:

@@ -35,8 +35,10 @@ async def _serve(settings: Settings, host: str, port: int) -> None:
     import uvicorn
 
     from adapters.api import create_app
+    from adapters.api.sql_read_model import SqlReadModel
     from adapters.kafka_admin import ensure_topics, public_topic_names
     from adapters.publisher import KafkaPublisher
+    from adapters.sql import views_engine
 
     assert settings.kafka_bootstrap is not None
     await ensure_topics(
@@ -46,10 +48,12 @@ async def _serve(settings: Settings, host: str, port: int) -> None:
         settings.replication_factor,
     )
     publisher = KafkaPublisher(settings.kafka_bootstrap, settings.topic)
+    views = views_engine(settings)  # the views `oms project` writes, under the same OMS_DATABASE_URL / OMS_DATA_DIR
     await publisher.start()
     try:
-        app = create_app(settings, publisher)
+        app = create_app(settings, publisher, read_model=SqlReadModel(views))
         typer.echo(f"OMS API on http://{host}:{port} (broker {settings.kafka_bootstrap})", err=True)
         await uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level=settings.log_level.lower())).serve()
     finally:
         await publisher.stop()
+        views.dispose()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import secrets
 import signal
 from collections import Counter
 from pathlib import Path
@@ -91,10 +92,15 @@ async def run_demo(settings: Settings, bootstrap: str, rate: float, seconds: flo
         "OMS_PARTITIONS": str(settings.partitions),
         "OMS_PAYMENT_TIMEOUT_S": str(settings.payment_timeout_s),
     }
+    api_key = settings.api_keys[0].get_secret_value() if settings.api_keys else secrets.token_urlsafe(18)
+    env["OMS_API_KEYS"] = ",".join([api_key, *(k.get_secret_value() for k in settings.api_keys[1:])])
     supervisor = Supervisor(env, Path(settings.data_dir) / "logs")
     supervisor.start("worker", "worker")
-    dashboard_url = f"http://{settings.api_host}:{settings.api_port}/"
+    supervisor.start("projector", "project", "--bootstrap", bootstrap)
+    supervisor.start("api", "api", "--bootstrap", bootstrap, "--port", str(settings.api_port))
+    dashboard_url = f"http://{settings.api_host}:{settings.api_port}/docs"
     console.print(f"[bold]oms demo[/] broker {bootstrap}, data in {settings.data_dir}, logs in {supervisor.log_dir}")
+    console.print(f"API {dashboard_url}  ops key (Authorization: Bearer …): {api_key}")
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -36,6 +36,7 @@ class Supervisor:
             child.process = subprocess.Popen(
                 child.args,
                 env={**os.environ, **self.env},
+                cwd=self.log_dir.parent,  # faust keeps its table folder in the working directory
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 stdin=subprocess.DEVNULL,

@@ -51,6 +51,7 @@ class Worker:
         self.process = subprocess.Popen(
             [sys.executable, "-m", "adapters.cli.main", "worker", "--loglevel", "warn"],
             env=env,
+            cwd=self.data_dir,  # faust keeps its table folder in the working directory
             stdout=log,
             stderr=subprocess.STDOUT,
         )
