@@ -146,7 +146,9 @@ async def wait_for(
                 (i.partition, i.offset, i.event.type if i.event else "?", i.event.subject if i.event else "?")
                 for i in logged
             ]
-            raise AssertionError(f"timed out waiting on {topic}; {len(logged)} messages there: {seen}\n{tail}")
+            raise AssertionError(
+                f"timed out waiting on {topic}; {len(logged)} messages there, the last: {seen}\n{tail}"
+            )
         await asyncio.sleep(0.3)
 
 

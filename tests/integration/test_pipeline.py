@@ -165,9 +165,18 @@ async def test_cancellation_releases_stock_to_the_next_backorder(
     kafka_bootstrap: str, prefix: str, worker: Worker
 ) -> None:
     sku = b.unique_sku("BIKE")
-    holder = b.order_placed(lines={sku: 1}, paid=False)  # unpaid: holds its reservation, does not ship
+    # Paid, but its second line waits for stock: it holds the bike without shipping (ships complete).
+    holder = b.order_placed(lines={sku: 1, b.unique_sku("NONE"): 1})
     waiting = b.order_placed(lines={sku: 1})
-    await produce(kafka_bootstrap, prefix, [b.stock_received(sku, 1), holder, waiting])
+    await produce(kafka_bootstrap, prefix, [b.stock_received(sku, 1), holder])
+    await wait_for(
+        kafka_bootstrap,
+        f"{prefix}{topics.INVENTORY}",
+        lambda log: bool(of_type(log, "oms.stock.reserved", order_id=holder.data.order_id)),
+        worker=worker,
+    )
+    # Only now the second order: requests from two order partitions may reach the sku in either order.
+    await produce(kafka_bootstrap, prefix, [waiting])
     await wait_for(
         kafka_bootstrap,
         f"{prefix}{topics.INVENTORY}",
