@@ -53,6 +53,8 @@ async def watch(bootstrap: str, settings: Settings, counters: Counter[str], simu
             counters[event.type] += 1
             if event.type == "oms.order.shipped":
                 simulator.deliver(event.subject, event.data.tracking_number)  # type: ignore[attr-defined]
+            elif event.type == "oms.stock.low":
+                simulator.reorder(event.subject, event.data.suggested_reorder_qty)  # type: ignore[attr-defined]
     finally:
         await consumer.stop()
 

@@ -42,7 +42,7 @@ class Mix:
     unpaid: float = 0.2  # placed with payment pending
     pays_later: float = 0.7  # of the unpaid, how many pay before the timeout
     cancels: float = 0.05
-    returns: float = 0.04
+    returns: float = 0.08
     returns_resellable: float = 0.7
 
 
@@ -56,6 +56,8 @@ class Simulator:
     _rng: random.Random = field(init=False)
     _sequence: int = field(default=0, init=False)
     _later: list[tuple[float, Event[EventData]]] = field(default_factory=list, init=False)
+    _returns: dict[str, tuple[LineQty, ...]] = field(default_factory=dict, init=False)
+    _on_order: set[str] = field(default_factory=set, init=False)
 
     def __post_init__(self) -> None:
         self._rng = random.Random(self.seed)
@@ -128,19 +130,37 @@ class Simulator:
             self._later.append((now + self._rng.uniform(0.5, 4), new_event(cancel, source=SOURCE)))
         elif self._rng.random() < self.mix.returns:
             line = order.lines[0]
-            returned = (LineQty(sku=line.sku, qty=line.qty),)
-            request = ReturnRequested(order_id=order.order_id, lines=returned, reason="did not fit the kitchen")
-            received = ReturnReceived(
-                order_id=order.order_id, lines=returned, resellable=self._rng.random() < self.mix.returns_resellable
-            )
-            self._later.append((now + 20, new_event(request, source=SOURCE)))
-            self._later.append((now + 25, new_event(received, source=SOURCE)))
+            self._returns[order.order_id] = (LineQty(sku=line.sku, qty=line.qty),)
 
     def deliver(self, order_id: str, tracking_number: str) -> None:
         """Called when a shipment is dispatched: the carrier reports delivery a few seconds later."""
         now = asyncio.get_running_loop().time()
         delivered = ShipmentDelivered(order_id=order_id, tracking_number=tracking_number, delivered_at=utc_now())
-        self._later.append((now + self._rng.uniform(3, 10), new_event(delivered, source="oms.demo.carrier")))
+        delivered_at = now + self._rng.uniform(3, 10)
+        self._later.append((delivered_at, new_event(delivered, source="oms.demo.carrier")))
+        returned = self._returns.pop(order_id, None)
+        if returned:  # some customers send the goods back after delivery
+            request = ReturnRequested(order_id=order_id, lines=returned, reason="did not fit the kitchen")
+            received = ReturnReceived(
+                order_id=order_id, lines=returned, resellable=self._rng.random() < self.mix.returns_resellable
+            )
+            self._later.append((delivered_at + 5, new_event(request, source=SOURCE)))
+            self._later.append((delivered_at + 10, new_event(received, source=SOURCE)))
+
+    def reorder(self, sku: str, qty: int) -> None:
+        """Ops act on a low-stock alert: a purchase order with an ETA now, the goods a little later."""
+        if qty <= 0 or sku in self._on_order:
+            return
+        self._on_order.add(sku)
+        self._sequence += 1
+        purchase_order = f"PO-{self._sequence:06d}"
+        eta = utc_now() + timedelta(days=self._rng.randint(1, 5))
+        now = asyncio.get_running_loop().time()
+        scheduled = StockIncomingScheduled(sku=sku, qty=qty, eta=eta, purchase_order=purchase_order)
+        received = StockReceived(sku=sku, qty=qty, purchase_order=purchase_order)
+        self._later.append((now, new_event(scheduled, source=SOURCE)))
+        self._later.append((now + self._rng.uniform(8, 20), new_event(received, source=SOURCE)))
+        self.counters["purchase_orders"] += 1
 
     def _due(self) -> list[Event[EventData]]:
         loop_now = asyncio.get_running_loop().time()
@@ -148,6 +168,8 @@ class Simulator:
         self._later = [(at, event) for at, event in self._later if at > loop_now]
         for event in due:
             self.counters[event.type] += 1
+            if event.type == "oms.stock.received":
+                self._on_order.discard(event.subject)
         return due
 
     def _restock(self) -> list[Event[EventData]]:
