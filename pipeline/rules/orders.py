@@ -11,10 +11,12 @@ from datetime import datetime, timedelta
 from events import (
     Event,
     EventData,
+    NotificationRequested,
     OrderAwaitingPayment,
     OrderCancelled,
     OrderCancelRejected,
     OrderCancelRequested,
+    OrderConfirmed,
     OrderPaid,
     OrderPaymentExpired,
     OrderPlaced,
@@ -22,6 +24,7 @@ from events import (
     ReturnRequested,
     ShipmentDelivered,
     ShipmentDispatched,
+    ShipmentRequested,
     StockReleaseRequested,
     StockReservationFailed,
     StockReservationRequested,
@@ -58,7 +61,29 @@ def decide_order(
         outcome = _apply(state, data, split_shipments)
     if outcome is None:
         return unchanged(state)
-    return decision(event, outcome[0], outcome[1], source=SOURCE, now=now)
+    decided = decision(event, outcome[0], outcome[1], source=SOURCE, now=now)
+    return Decision(decided.state, tuple(_order_rooted(emitted, outcome[0]) for emitted in decided.emitted))
+
+
+def _order_rooted(emitted: Event[EventData], state: OrderState) -> Event[EventData]:
+    """Outputs that happen once per order whichever input completes them (the last reservation or the
+    payment, in whatever order they arrive) take ids derived from the order, not from that input, so a
+    re-run that sees its inputs in another interleaving still emits the same ids."""
+    step = _step_of(emitted, state)
+    if step is None:
+        return emitted
+    return emitted.model_copy(update={"id": derived_id(state.placed_event_id, step)})
+
+
+def _step_of(emitted: Event[EventData], state: OrderState) -> str | None:
+    data = emitted.data
+    if isinstance(data, OrderConfirmed):
+        return "confirmed"
+    if isinstance(data, NotificationRequested) and data.kind == "confirmed":
+        return "notify:confirmed"
+    if isinstance(data, ShipmentRequested):
+        return f"ship:{data.shipment_id}"
+    return None
 
 
 def _apply(state: OrderState | None, data: EventData, split: bool) -> Outcome | None:
