@@ -9,6 +9,7 @@ from adapters.carriers import SimulatedCarrier
 from adapters.kafka_admin import ensure_topics
 from adapters.notifiers import FileOutbox, SmtpNotifier
 from adapters.settings import Settings
+from adapters.state_store import SqliteStateStore
 from events import topics
 from pipeline.config import PipelineConfig
 from pipeline.ports import Carrier, Notifier
@@ -47,6 +48,9 @@ def bootstrap_pipeline(
     from pipeline.app import build_pipeline  # deferred: importing faust is slow and only workers need it
 
     config = pipeline_config(settings, bootstrap)
+    store = (
+        SqliteStateStore(settings.data_dir / "pipeline-state.sqlite3") if settings.pipeline_state == "sqlite" else None
+    )
     return build_pipeline(
-        config, carrier=carrier or SimulatedCarrier(), notifier=notifier or default_notifier(settings)
+        config, carrier=carrier or SimulatedCarrier(), notifier=notifier or default_notifier(settings), store=store
     )

@@ -10,6 +10,10 @@ DEADLETTER = "oms.deadletter"
 
 PUBLIC_TOPICS: tuple[str, ...] = (ORDERS, INVENTORY, SHIPMENTS, NOTIFICATIONS, DEADLETTER)
 
+ORDER_REPLIES = "oms-pipeline-order-replies"
+"""Internal, not part of the contract: the inventory processor's answers re-keyed by order id. Named here
+so the history archive can keep it too (the embedded mode restores the whole log from the archive)."""
+
 TOPIC_KEYS: dict[str, str] = {
     ORDERS: "order id",
     INVENTORY: "sku",

@@ -17,7 +17,7 @@ from pydantic import BaseModel
 from events import Event, EventData, OrderPaymentExpired, encode, topics, utc_now
 from pipeline import notify, shipping
 from pipeline.config import PipelineConfig
-from pipeline.ports import Carrier, Notifier
+from pipeline.ports import Carrier, Notifier, StateStore
 from pipeline.rules.common import Decision
 from pipeline.rules.inventory import SkuStock, decide_stock
 from pipeline.rules.orders import OrderState, decide_order, is_payment_overdue, payment_expired
@@ -74,16 +74,35 @@ def faust_app(config: PipelineConfig) -> faust.App:
 class TableStage:
     """One keyed processor wired to a faust table: run a batch, send, wait for acks, then persist."""
 
-    def __init__(self, app: faust.App, table: Any, processor_factory: Any, state_type: type[S]) -> None:
+    def __init__(
+        self,
+        app: faust.App,
+        table: Any,
+        processor_factory: Any,
+        state_type: type[S],
+        store: StateStore | None = None,
+    ) -> None:
         self.app = app
         self.table = table
         self.codec = StateCodec(state_type)
         self.processor: KeyedProcessor[Any] = processor_factory(self.load)
+        self.store = store
+        self._restored = store is None
 
     def load(self, key: str) -> Stored[Any]:
         return self.codec.loads(self.table.data.get(key.encode()))
 
+    def restore(self) -> None:
+        """Once, after faust has recovered the table: fill in what only the durable store remembers."""
+        if self._restored or self.store is None:
+            return
+        for key, raw in self.store.load_all(self.table.name).items():
+            if key not in self.table.data:
+                self.table.data[key] = raw
+        self._restored = True
+
     async def process(self, batch: Sequence[Any]) -> None:
+        self.restore()
         incoming = [_incoming(event.message) for event in batch]
         result = await self.processor.run(incoming)
         await send_all(self.app, result.messages)
@@ -96,6 +115,9 @@ class TableStage:
         # The inputs are acked (and later committed) only once their state is on the changelog, so a
         # rebalance that restores the table from the changelog never restores it to before a committed input.
         await asyncio.gather(*written)
+        if self.store is not None:
+            rows = [(key.encode(), self.codec.dumps(stored)) for key, (stored, _) in result.states.items()]
+            await asyncio.to_thread(self.store.save_many, self.table.name, rows)
 
 
 def _incoming(message: Any) -> Incoming:
@@ -111,7 +133,9 @@ async def send_all(app: faust.App, messages: Sequence[Message]) -> None:
     await asyncio.gather(*pending)
 
 
-def build_pipeline(config: PipelineConfig, *, carrier: Carrier, notifier: Notifier) -> faust.App:
+def build_pipeline(
+    config: PipelineConfig, *, carrier: Carrier, notifier: Notifier, store: StateStore | None = None
+) -> faust.App:
     """The whole pipeline as one faust app; `oms worker` runs it, more workers share the partitions."""
     app = faust_app(config)
 
@@ -146,12 +170,14 @@ def build_pipeline(config: PipelineConfig, *, carrier: Carrier, notifier: Notifi
         table("sku_to_stock"),
         processor("inventory", handle_stock, route_inventory, INVENTORY_OUTPUTS),
         SkuStock,
+        store,
     )
     orders = TableStage(
         app,
         table("order_to_state"),
         processor("orders", handle_order, route_default, ORDER_OUTPUTS),
         OrderState,
+        store,
     )
     shipments = TableStage(
         app,
@@ -163,12 +189,14 @@ def build_pipeline(config: PipelineConfig, *, carrier: Carrier, notifier: Notifi
             shipping.IGNORED,
         ),
         shipping.ShippingState,
+        store,
     )
     notifications = TableStage(
         app,
         table("order_to_notifications"),
         processor("notify", notify.handler(notifier), route_default, notify.IGNORED),
         notify.NotifyState,
+        store,
     )
 
     inventory_topic = source(config.topic(topics.INVENTORY))
@@ -216,6 +244,7 @@ class PaymentExpiry:
         self.announced: set[str] = set()
 
     def due_messages(self, now: datetime) -> list[Message]:
+        self.orders.restore()
         messages: list[Message] = []
         for key, raw in list(self.orders.table.data.items()):
             order_id = key.decode()

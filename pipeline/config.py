@@ -34,7 +34,7 @@ class PipelineConfig:
     @property
     def order_replies_topic(self) -> str:
         """Internal: the inventory processor's answers, re-keyed by order id for the order processor."""
-        return f"{self.topic_prefix}oms-pipeline-order-replies"
+        return f"{self.topic_prefix}{topics.ORDER_REPLIES}"
 
     @property
     def deadletter_topic(self) -> str:

@@ -27,6 +27,15 @@ class Carrier(Protocol):
         ...
 
 
+class StateStore(Protocol):
+    """Where a processor keeps its per-key state besides the table's changelog. The embedded broker
+    forgets its changelogs when it stops; a durable store lets a restarted worker skip what it applied."""
+
+    def load_all(self, table: str) -> dict[bytes, bytes]: ...
+
+    def save_many(self, table: str, items: list[tuple[bytes, bytes]]) -> None: ...
+
+
 @dataclass(frozen=True)
 class OutgoingMessage:
     message_id: str

@@ -15,9 +15,11 @@ from rich.live import Live
 from rich.table import Table
 
 from adapters.bootstrap import ensure_pipeline_topics, pipeline_config
+from adapters.demo.restore import archived_count, restore_log, wait_until_archived
 from adapters.demo.supervisor import Supervisor
 from adapters.demo.traffic import Simulator
 from adapters.settings import Settings
+from adapters.sql import archive_engine
 from events import DecodeError, Event, EventData, decode, encode, topics
 
 
@@ -86,8 +88,15 @@ def counters_table(counters: Counter[str], simulated: Counter[str], dashboard_ur
 
 
 async def run_demo(settings: Settings, bootstrap: str, rate: float, seconds: float | None, console: Console) -> None:
-    await ensure_pipeline_topics(pipeline_config(settings, bootstrap))
+    config = pipeline_config(settings, bootstrap)
+    await ensure_pipeline_topics(config)
+    archive = archive_engine(settings)
+    restarted = archived_count(archive) > 0
+    if restarted:
+        restored = await restore_log(archive, bootstrap, settings.topic_prefix)
+        console.print(f"restored {restored} events from the history archive into the embedded broker")
     env = {
+        "OMS_PIPELINE_STATE": "sqlite",
         "OMS_KAFKA_BOOTSTRAP": bootstrap,
         "OMS_DATA_DIR": str(settings.data_dir),
         "OMS_TOPIC_PREFIX": settings.topic_prefix,
@@ -110,7 +119,7 @@ async def run_demo(settings: Settings, bootstrap: str, rate: float, seconds: flo
         loop.add_signal_handler(sig, stop.set)
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks=1, linger_ms=5)
     await producer.start()
-    simulator = Simulator(TopicPublisher(producer, settings), rate_per_s=rate)
+    simulator = Simulator(TopicPublisher(producer, settings), rate_per_s=rate, opening_stock=not restarted)
     counters: Counter[str] = Counter()
     tasks = [
         asyncio.create_task(simulator.run(stop)),
@@ -134,5 +143,11 @@ async def run_demo(settings: Settings, bootstrap: str, rate: float, seconds: flo
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
         await producer.stop()
+        archived_topics = [settings.topic(t) for t in (*topics.PUBLIC_TOPICS, topics.ORDER_REPLIES)]
+        if all(child.alive for child in supervisor.children):
+            console.print("waiting for the pipeline to settle and the archive to hold every event…")
+            if not await wait_until_archived(archive, bootstrap, archived_topics, seconds=45):
+                console.print("[red]the archive did not catch up in 45 s; a restart may miss the newest events")
         supervisor.stop_all()
+        archive.dispose()
         console.print("demo stopped; nothing left running")

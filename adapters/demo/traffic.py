@@ -52,6 +52,7 @@ class Simulator:
     rate_per_s: float = 5.0
     mix: Mix = field(default_factory=Mix)
     seed: int | None = None
+    opening_stock: bool = True  # False when carrying on from a restored log: the shelves are stocked
     counters: Counter[str] = field(default_factory=Counter)
     _rng: random.Random = field(init=False)
     _sequence: int = field(default=0, init=False)
@@ -73,7 +74,8 @@ class Simulator:
         return events
 
     async def run(self, stop: asyncio.Event) -> None:
-        await self.publish(self.opening_events())
+        if self.opening_stock:
+            await self.publish(self.opening_events())
         tick = 0
         while not stop.is_set():
             batch = [self._order() for _ in range(self._orders_this_tick())]
