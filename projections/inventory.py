@@ -6,12 +6,15 @@ On hand moves with received, adjusted, returned and committed; reserved with res
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import Connection
 
 from events import (
+    DeadLetterRecorded,
+    DecodeError,
     Event,
     EventData,
     StockAdjusted,
@@ -24,6 +27,8 @@ from events import (
     StockReservationFailed,
     StockReserved,
     StockReturned,
+    caused_by,
+    decode,
     topics,
 )
 from projections.rows import Row, load_rows, upsert
@@ -134,8 +139,28 @@ def fold_stock(events: Sequence[Event[EventData]], sku: str) -> Row:
 
 
 def apply_inventory_batch(conn: Connection, events: Sequence[Event[EventData]]) -> None:
-    stock_events = [event for event in events if event.data.topic == topics.INVENTORY]
+    stock_events = [folded for event in events if (folded := _as_stock_event(event)) is not None]
     current = load_rows(conn, inventory, {(event.subject,) for event in stock_events})
     for event in stock_events:
         current[(event.subject,)] = evolve_stock(current.get((event.subject,)), event)
     upsert(conn, inventory, current.values())
+
+
+def _as_stock_event(event: Event[EventData]) -> Event[EventData] | None:
+    return event if event.data.topic == topics.INVENTORY else reversal_of(event)
+
+
+def reversal_of(event: Event[EventData]) -> Event[EventData] | None:
+    """A stock adjustment the inventory processor refused (it would have left fewer on hand than reserved)
+    stays on `oms.inventory` but never happened; its dead letter undoes it in this view."""
+    dead = event.data
+    if not isinstance(dead, DeadLetterRecorded) or dead.processor != "inventory" or dead.kind != "rejected":
+        return None
+    try:
+        original = decode(base64.b64decode(dead.original))
+    except (DecodeError, ValueError):
+        return None
+    if not isinstance(original.data, StockAdjusted):
+        return None
+    undo = StockAdjusted(sku=original.data.sku, delta=-original.data.delta, reason=f"refused: {dead.reason}"[:200])
+    return caused_by(event, "undo", undo, source="oms.projections.inventory", time=event.time)

@@ -54,7 +54,7 @@ ORDERS = Projection(
 INVENTORY = Projection(
     name="inventory",
     group="inventory_projector",
-    topics=(topics.INVENTORY,),
+    topics=(topics.INVENTORY, topics.DEADLETTER),  # dead letters undo refused adjustments
     tables=(inventory,),
     apply=_apply_inventory,
 )
