@@ -7,8 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Sequence
-from datetime import datetime
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 import faust
@@ -88,6 +88,7 @@ class TableStage:
         self.processor: KeyedProcessor[Any] = processor_factory(self.load)
         self.store = store
         self._restored = store is None
+        self.on_saved: Callable[[str, Any], None] | None = None
 
     def load(self, key: str) -> Stored[Any]:
         return self.codec.loads(self.table.data.get(key.encode()))
@@ -108,6 +109,8 @@ class TableStage:
         await send_all(self.app, result.messages)
         written = []
         for key, (stored, partition) in result.states.items():
+            if self.on_saved is not None:
+                self.on_saved(key, stored.state)
             raw = self.codec.dumps(stored)
             key_bytes = key.encode()
             self.table.data[key_bytes] = raw
@@ -236,24 +239,44 @@ def build_pipeline(
 
 
 class PaymentExpiry:
-    """Finds unpaid orders past their deadline and asks the order processor to expire them."""
+    """Finds unpaid orders past their deadline and asks the order processor to expire them.
+
+    It keeps an index of the open deadlines, fed by every order state the order stage writes, so a tick
+    costs the number of unpaid orders, not the size of the table. One full scan builds it after a
+    (re)start.
+    """
 
     def __init__(self, config: PipelineConfig, orders: TableStage) -> None:
         self.config = config
         self.orders = orders
+        self.deadlines: dict[str, datetime] = {}
         self.announced: set[str] = set()
+        self._scanned = False
+        orders.on_saved = self.track
+
+    def track(self, order_id: str, state: OrderState | None) -> None:
+        if state is not None and is_payment_overdue(state, _END_OF_TIME) and state.payment_due_at is not None:
+            self.deadlines[order_id] = state.payment_due_at
+        else:
+            self.deadlines.pop(order_id, None)
 
     def due_messages(self, now: datetime) -> list[Message]:
-        self.orders.restore()
+        if not self._scanned:
+            self.orders.restore()
+            for key, raw in list(self.orders.table.data.items()):
+                self.track(key.decode(), self.orders.codec.loads(raw).state)
+            self._scanned = True
         messages: list[Message] = []
-        for key, raw in list(self.orders.table.data.items()):
-            order_id = key.decode()
-            if order_id in self.announced:
+        for order_id, due in list(self.deadlines.items()):
+            if due > now or order_id in self.announced:
                 continue
-            state = self.orders.codec.loads(raw).state
+            state = self.orders.load(order_id).state
             if state is None or not is_payment_overdue(state, now):
                 continue
             event: Event[OrderPaymentExpired] = payment_expired(state, now)
             messages.append((self.config.topic(topics.ORDERS), order_id.encode(), encode(event)))
             self.announced.add(order_id)
         return messages
+
+
+_END_OF_TIME = datetime.max.replace(tzinfo=UTC)

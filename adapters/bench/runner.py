@@ -1,0 +1,307 @@
+"""The bench run: broker, worker and projector as children, the phases, the baselines, the figures."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import platform
+import shutil
+import sqlite3
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from adapters.bench.baselines import run_baselines
+from adapters.bench.load import Catalogue, OrderMaker, producer_for, send_at_rate, send_batch, stock_messages
+from adapters.bench.observe import Tracker, percentiles
+from adapters.bench.procs import Child, Usage, oms_child
+from adapters.bootstrap import ensure_pipeline_topics, pipeline_config
+from adapters.broker import EmbeddedBroker
+from adapters.settings import Settings
+from events import topics
+
+PROJECTIONS = ("orders", "inventory", "archive")
+
+
+@dataclass(frozen=True)
+class BenchOptions:
+    orders: int = 20_000
+    rate: float = 300.0
+    latency_seconds: float = 15.0
+    baseline_messages: int = 20_000
+    partitions: int = 8
+    skus: int = 200
+    projections: tuple[str, ...] = ("orders",)
+    warmup_orders: int = 20
+    data_dir: Path | None = None
+    keep_data: bool = False
+    startup_timeout_s: float = 90.0
+    phase_timeout_s: float = 240.0
+    skip_baselines: bool = False
+
+
+class BenchFailed(RuntimeError):
+    pass
+
+
+def machine() -> dict[str, Any]:
+    model = ""
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            model = next((line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")), "")
+    except OSError:
+        pass
+    return {
+        "cpus": os.cpu_count(),
+        "cpu_model": model,
+        "python": platform.python_version(),
+        "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
+    }
+
+
+async def log_sizes(bootstrap: str, prefix: str) -> dict[str, int]:
+    """Messages on each topic whose name starts with `prefix` (the sum of its partitions' end offsets)."""
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, client_id="oms-bench-sizes")
+    await consumer.start()
+    try:
+        await consumer._client.force_metadata_update()
+        names = sorted(name for name in await consumer.topics() if name.startswith(prefix))
+        partitions = [TopicPartition(n, p) for n in names for p in sorted(consumer.partitions_for_topic(n) or ())]
+        ends = await consumer.end_offsets(partitions) if partitions else {}
+    finally:
+        await consumer.stop()
+    sizes: dict[str, int] = {}
+    for tp, end in ends.items():
+        sizes[tp.topic] = sizes.get(tp.topic, 0) + end
+    return sizes
+
+
+def _delta(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:
+    return {name: after[name] - before.get(name, 0) for name in after}
+
+
+class Bench:
+    def __init__(self, options: BenchOptions, say: Callable[[str], None]) -> None:
+        self.options = options
+        self.say = say
+        self.workdir = options.data_dir or Path(tempfile.mkdtemp(prefix="oms-bench-"))
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self.prefix = f"bench{uuid.uuid4().hex[:6]}."
+        self.catalogue = Catalogue.make(options.skus)
+        self.children: list[Child] = []
+        self.broker = EmbeddedBroker(log_path=self.workdir / "broker.log")
+
+    def check_children(self) -> None:
+        for child in self.children:
+            if not child.alive:
+                raise BenchFailed(f"{child.name} exited:\n{child.log_tail()}")
+
+    async def run(self) -> dict[str, Any]:
+        result: dict[str, Any] = {"machine": machine(), "options": _options_json(self.options)}
+        self.broker.start()
+        try:
+            result.update(await self._pipeline_phases())
+            if not self.options.skip_baselines:
+                result.update(await self._baselines())
+        finally:
+            for child in reversed(self.children):
+                child.stop()
+            self.broker.stop()
+            if not self.options.keep_data and self.options.data_dir is None:
+                shutil.rmtree(self.workdir, ignore_errors=True)
+        _ratios(result)
+        return result
+
+    async def _pipeline_phases(self) -> dict[str, Any]:
+        options, bootstrap = self.options, self.broker.bootstrap
+        settings = Settings(topic_prefix=self.prefix, partitions=options.partitions, data_dir=self.workdir)
+        await ensure_pipeline_topics(pipeline_config(settings, bootstrap))
+        views_db = self.workdir / "oms.sqlite3"
+        env = {
+            "OMS_KAFKA_BOOTSTRAP": bootstrap,
+            "OMS_TOPIC_PREFIX": self.prefix,
+            "OMS_DATA_DIR": str(self.workdir),
+            "OMS_DATABASE_URL": f"sqlite:///{views_db}",
+            "OMS_PARTITIONS": str(options.partitions),
+            "OMS_LOG_LEVEL": "WARNING",
+        }
+        only = [arg for name in options.projections for arg in ("--only", name)]
+        worker = oms_child("worker", ["worker", "--loglevel", "warn"], env, self.workdir).start()
+        projector = oms_child("projector", ["project", "--bootstrap", bootstrap, *only], env, self.workdir).start()
+        self.children += [worker, projector]
+        self.say(f"broker {bootstrap}, worker pid {worker.pid}, projector pid {projector.pid}, data {self.workdir}")
+
+        usage = Usage(
+            {"worker": worker.pid, "projector": projector.pid, "broker": self.broker.pid or 0, "bench": os.getpid()}
+        )
+        sampling = asyncio.create_task(_sample(usage))
+        tracker = Tracker(bootstrap, self.prefix, views_db)
+        await tracker.start()
+        producer = producer_for(bootstrap)
+        await producer.start()
+        try:
+            maker = OrderMaker(self.catalogue, self.prefix)
+            await send_batch(producer, stock_messages(self.catalogue, self.prefix))
+            started = time.monotonic()
+            warm = [maker.make(f"w-{i:05d}", i) for i in range(options.warmup_orders)]
+            await send_batch(producer, warm)
+            if not await tracker.wait_done("w-", len(warm), options.startup_timeout_s, self.check_children):
+                raise BenchFailed(f"warm-up orders not through in {options.startup_timeout_s}s:\n{worker.log_tail()}")
+            self.say(f"warm: worker and projector answer after {time.monotonic() - started:.1f}s")
+
+            latency = await self._latency_phase(producer, maker, tracker)
+            throughput = await self._throughput_phase(producer, maker, tracker, usage, views_db)
+        finally:
+            await producer.stop()
+            await tracker.stop()
+            sampling.cancel()
+        for child in (projector, worker):
+            child.stop()
+        return {**throughput, "latency": latency}
+
+    async def _latency_phase(self, producer: Any, maker: OrderMaker, tracker: Tracker) -> dict[str, Any]:
+        options = self.options
+        count = max(1, round(options.rate * options.latency_seconds))
+        self.say(f"latency: {count} orders at {options.rate:g}/s")
+        ids = [f"l-{i:07d}" for i in range(count)]
+
+        def make(index: int) -> tuple[str, bytes, bytes]:
+            return maker.make(ids[index], index)
+
+        def sent(index: int, key: bytes, at: float) -> None:
+            tracker.placed(ids[index], at)
+
+        started = time.monotonic()
+        await send_at_rate(producer, count, options.rate, make, sent)
+        offered_s = time.monotonic() - started
+        if not await tracker.wait_done("l-", count, options.phase_timeout_s, self.check_children):
+            raise BenchFailed(f"latency phase: {tracker.done_count('l-')} of {count} orders through")
+        times = [tracker.orders[order_id] for order_id in ids]
+        confirmed = [t.confirmed - t.placed for t in times if t.confirmed is not None and t.placed is not None]
+        projected = [t.projected_shipped - t.placed for t in times if t.projected_shipped and t.placed]
+        done = [t.done - t.placed for t in times if t.done is not None and t.placed is not None]
+        return {
+            "offered_rate": options.rate,
+            "orders": count,
+            "offered_seconds": round(offered_s, 2),
+            "placed_to_confirmed_ms": percentiles(confirmed),
+            "placed_to_projected_ms": percentiles(projected),
+            "placed_to_done_ms": percentiles(done),
+        }
+
+    async def _throughput_phase(
+        self, producer: Any, maker: OrderMaker, tracker: Tracker, usage: Usage, views_db: Path
+    ) -> dict[str, Any]:
+        options, bootstrap = self.options, self.broker.bootstrap
+        tracker.poll_interval_s = 0.05
+        orders = [maker.make(f"t-{i:07d}", i) for i in range(options.orders)]
+        self.say(f"throughput: {len(orders)} orders as fast as they go")
+        before = await log_sizes(bootstrap, self.prefix)
+        usage.begin()
+        started = time.time()
+        for start in range(0, len(orders), 5000):
+            await send_batch(producer, orders[start : start + 5000])
+        produced_s = time.time() - started
+        complete = await tracker.wait_done("t-", len(orders), options.phase_timeout_s, self.check_children)
+        usage.end()
+        done = sorted(at for at, order_id in tracker.done_times if order_id.startswith("t-"))
+        if not done:
+            raise BenchFailed("throughput phase: no order went all the way through")
+        elapsed = done[-1] - started
+        after = await log_sizes(bootstrap, self.prefix)
+        moved = _delta(before, after)
+        public = {self.prefix + name for name in topics.PUBLIC_TOPICS} | {f"{self.prefix}oms-pipeline-order-replies"}
+        on_logs = sum(n for name, n in moved.items() if name in public)
+        changelog = sum(n for name, n in moved.items() if name.endswith("-changelog"))
+        consumed = _worker_inputs(moved, self.prefix)
+        with sqlite3.connect(views_db) as conn:
+            shipped = conn.execute(
+                "SELECT count(*) FROM orders WHERE order_id LIKE 't-%' AND status = 'shipped'"
+            ).fetchone()[0]
+        return {
+            "orders": options.orders,
+            "orders_done": len(done),
+            "complete": complete,
+            "seconds": round(elapsed, 2),
+            "produce_seconds": round(produced_s, 2),
+            "orders_per_s": round(len(done) / elapsed, 1),
+            "first_order_done_s": round(done[0] - started, 2),
+            "events_per_s": round(on_logs / elapsed, 1),
+            "events": on_logs,
+            "events_per_order": round(on_logs / max(1, len(done)), 2),
+            "worker_input_events_per_s": round(consumed / elapsed, 1),
+            "changelog_writes_per_s": round(changelog / elapsed, 1),
+            "views_shipped": shipped,
+            "peak_rss_mb": round(usage.peak_rss_kb / 1024, 1),
+            "peak_rss_by_process_mb": {k: round(v / 1024, 1) for k, v in usage.peak_rss_by_name_kb.items()},
+            "cpu_seconds": {k: round(v, 2) for k, v in usage.cpu_s.items()},
+            "topic_messages": moved,
+        }
+
+    async def _baselines(self) -> dict[str, Any]:
+        options = self.options
+        self.say(f"baselines: {options.baseline_messages} messages through a raw aiokafka loop and a faust agent")
+        rates = await run_baselines(
+            self.broker.bootstrap,
+            self.prefix,
+            options.baseline_messages,
+            options.partitions,
+            self.workdir,
+            self.catalogue,
+        )
+        return {
+            "baselines": {
+                name: {"events": r.events, "seconds": round(r.seconds, 3), "events_per_s": round(r.per_s, 1)}
+                for name, r in rates.items()
+            }
+        }
+
+
+def _worker_inputs(moved: dict[str, int], prefix: str) -> int:
+    """Messages the worker's agents read: orders, shipments (twice: order and shipment agents), inventory,
+    notifications and the order-replies topic."""
+
+    def n(name: str) -> int:
+        return moved.get(prefix + name, 0)
+
+    return (
+        n(topics.ORDERS)
+        + 2 * n(topics.SHIPMENTS)
+        + n(topics.INVENTORY)
+        + n(topics.NOTIFICATIONS)
+        + n("oms-pipeline-order-replies")
+    )
+
+
+def _ratios(result: dict[str, Any]) -> None:
+    baselines = result.get("baselines", {})
+    worker = result.get("worker_input_events_per_s", 0.0)
+    faust = baselines.get("faust_agent", {}).get("events_per_s", 0.0)
+    raw = baselines.get("raw_aiokafka", {}).get("events_per_s", 0.0)
+    result["ratios"] = {
+        "worker_vs_faust_agent": round(worker / faust, 2) if faust else None,
+        "worker_vs_raw_aiokafka": round(worker / raw, 3) if raw else None,
+    }
+
+
+def _options_json(options: BenchOptions) -> dict[str, Any]:
+    return {
+        key: (str(value) if isinstance(value, Path) else list(value) if isinstance(value, tuple) else value)
+        for key, value in options.__dict__.items()
+    }
+
+
+async def _sample(usage: Usage) -> None:
+    while True:
+        usage.sample(summed=("worker", "projector"))
+        await asyncio.sleep(0.2)
+
+
+async def run_bench(options: BenchOptions, say: Callable[[str], None] = print) -> dict[str, Any]:
+    return await Bench(options, say).run()
