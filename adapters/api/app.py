@@ -9,6 +9,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request, Response
 
+from adapters import dashboard
 from adapters.api.deps import ApiContext, ReadinessCheck, ReadModel
 from adapters.api.errors import install_error_handlers
 from adapters.api.memory import InMemoryReadModel
@@ -70,6 +71,8 @@ def create_app(
     install_error_handlers(app)
     for module in (channels, orders, inventory, shipments, customers, tracking, health):
         app.include_router(module.router)
+    app.include_router(dashboard.router)
+    app.mount(dashboard.STATIC_URL, dashboard.static_files(), name="dashboard-static")
     app.middleware("http")(_count_requests(metrics))
     return app
 

@@ -30,6 +30,11 @@ class SqlReadModel:
         self._engine = engine
         self._views_exist = False
 
+    @property
+    def engine(self) -> Engine:
+        """The views database, for reads beside this port's (the dashboard's feed, sales and rates)."""
+        return self._engine
+
     def list_orders(self, filters: OrderFilters, page: PageRequest) -> tuple[Sequence[Any], int]:
         if not self._has_views():
             return [], 0

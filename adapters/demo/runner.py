@@ -109,9 +109,11 @@ async def run_demo(settings: Settings, bootstrap: str, rate: float, seconds: flo
     supervisor.start("worker", "worker")
     supervisor.start("projector", "project", "--bootstrap", bootstrap)
     supervisor.start("api", "api", "--bootstrap", bootstrap, "--port", str(settings.api_port))
-    dashboard_url = f"http://{settings.api_host}:{settings.api_port}/docs"
+    base_url = f"http://{settings.api_host}:{settings.api_port}"
+    dashboard_url = f"{base_url}/dashboard"
     console.print(f"[bold]oms demo[/] broker {bootstrap}, data in {settings.data_dir}, logs in {supervisor.log_dir}")
-    console.print(f"API {dashboard_url}  ops key (Authorization: Bearer …): {api_key}")
+    console.print(f"dashboard {dashboard_url}  API {base_url}/docs")
+    console.print(f"ops key (dashboard log-in, Authorization: Bearer …): {api_key}")
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

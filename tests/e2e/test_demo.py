@@ -41,6 +41,15 @@ def is_running(pid: int) -> bool:
     return state != "Z"
 
 
+def assert_the_dashboard_answers(url: str, key: str) -> None:
+    """The URL the demo prints: it asks for the ops key, and with it shows the board of orders."""
+    with httpx.Client(follow_redirects=True) as browser:
+        assert "/dashboard/login" in str(browser.get(url).url)
+        board = browser.post(f"{url}/login", data={"key": key, "next": "/dashboard"})
+        assert board.status_code == 200 and str(board.url) == url, board.text[:500]
+        assert "Latest orders" in board.text
+
+
 def test_demo_serves_the_api_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
     port = free_port()
     env = {**os.environ, "OMS_DATA_DIR": str(tmp_path), "OMS_API_PORT": str(port), "OMS_API_KEYS": "demo-key"}
@@ -70,6 +79,7 @@ def test_demo_serves_the_api_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None
             time.sleep(1)
         assert orders, "no demo order was projected and served by the API within 60 s"
         assert len(children) >= 4  # broker, worker, projector, api
+        assert_the_dashboard_answers(f"http://127.0.0.1:{port}/dashboard", "demo-key")
     finally:
         demo.send_signal(signal.SIGINT)
         output = demo.communicate(timeout=60)[0].decode()

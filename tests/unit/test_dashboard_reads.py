@@ -1,0 +1,94 @@
+"""The dashboard's pure parts: stuck-order predicates, the shipping-time histogram, chart geometry, sessions."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+from pydantic import SecretStr
+
+from adapters.dashboard import charts
+from adapters.dashboard.auth import new_session_cookie, read_session, session_secret
+from adapters.dashboard.reads import (
+    BoardOrder,
+    is_awaiting_payment_too_long,
+    is_backordered_past_eta,
+    is_unshipped_too_long,
+    shipping_time_histogram,
+    units_by_day_and_channel,
+)
+
+NOW = datetime(2026, 2, 2, 12, 0, tzinfo=UTC)
+
+
+def board_order(status: str, **times: datetime) -> BoardOrder:
+    return BoardOrder(order_id="O-1", status=status, **times)
+
+
+def test_awaiting_payment_is_stuck_only_past_the_limit() -> None:
+    limit = timedelta(minutes=30)
+    assert is_awaiting_payment_too_long(
+        board_order("awaiting_payment", awaiting_payment_at=NOW - 2 * limit), NOW, limit
+    )
+    assert not is_awaiting_payment_too_long(board_order("awaiting_payment", placed_at=NOW - limit / 2), NOW, limit)
+    assert not is_awaiting_payment_too_long(board_order("confirmed", placed_at=NOW - 2 * limit), NOW, limit)
+
+
+def test_confirmed_and_unshipped_is_stuck_after_the_limit() -> None:
+    limit = timedelta(hours=24)
+    assert is_unshipped_too_long(board_order("confirmed", confirmed_at=NOW - timedelta(hours=25)), NOW, limit)
+    assert not is_unshipped_too_long(board_order("confirmed", confirmed_at=NOW - timedelta(hours=1)), NOW, limit)
+    assert not is_unshipped_too_long(board_order("shipped", confirmed_at=NOW - timedelta(days=5)), NOW, limit)
+
+
+def test_backordered_is_stuck_once_its_eta_has_passed() -> None:
+    assert is_backordered_past_eta(board_order("backordered", eta=NOW - timedelta(minutes=1)), NOW)
+    assert not is_backordered_past_eta(board_order("backordered", eta=NOW + timedelta(days=1)), NOW)
+    assert not is_backordered_past_eta(board_order("backordered"), NOW)
+
+
+def test_shipping_time_histogram_counts_shipped_orders_per_span() -> None:
+    shipped = [
+        board_order("shipped", placed_at=NOW, shipped_at=NOW + timedelta(seconds=20)),
+        board_order("shipped", placed_at=NOW, shipped_at=NOW + timedelta(hours=2)),
+        board_order("shipped", placed_at=NOW, shipped_at=NOW + timedelta(days=9)),
+        board_order("confirmed", placed_at=NOW),
+    ]
+    counts = dict(shipping_time_histogram(shipped))
+    assert (counts["< 1 min"], counts["1-4 h"], counts["> 3 d"]) == (1, 1, 1)
+    assert sum(counts.values()) == 3
+
+
+def test_units_by_day_and_channel_fills_missing_days_with_zero() -> None:
+    days = [date(2026, 2, 1), date(2026, 2, 2)]
+    rows = [
+        {"day": days[1], "channel": "shopify", "units": 3},
+        {"day": days[1], "channel": "shopify", "units": 2},
+        {"day": days[0], "channel": "pos", "units": 1},
+    ]
+    assert units_by_day_and_channel(rows, days) == {"pos": [1, 0], "shopify": [0, 5]}
+
+
+def test_a_bar_chart_has_one_bar_per_category_and_series_inside_the_plot() -> None:
+    chart = charts.bar_chart(["a", "b", "c"], {"web": [1, 0, 4], "pos": [2, 2, 2]})
+    assert len(chart.marks) == 6
+    tallest = max(chart.marks, key=lambda m: m.value)
+    assert tallest.value == 4 and tallest.y >= charts.TOP
+    assert all(m.y + m.height <= chart.baseline + 1e-9 for m in chart.marks)
+    assert all(m.x >= charts.LEFT and m.x + m.width <= chart.width - charts.RIGHT + 1e-9 for m in chart.marks)
+
+
+def test_a_dot_chart_of_zeros_has_points_but_no_data() -> None:
+    chart = charts.dot_chart(["12:00", "12:01"], [0, 0])
+    assert len(chart.marks) == 2 and not chart.has_data
+
+
+def test_a_session_cookie_reads_back_until_it_expires() -> None:
+    secret = session_secret([SecretStr("k1")])
+    assert secret is not None
+    cookie = new_session_cookie(secret, NOW)
+    session = read_session(secret, cookie, NOW + timedelta(hours=1))
+    assert session is not None and session.csrf
+    assert read_session(secret, cookie, NOW + timedelta(days=1)) is None
+    other = session_secret([SecretStr("k2")])
+    assert other is not None and read_session(other, cookie, NOW) is None
+    assert session_secret([]) is None
