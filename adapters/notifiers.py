@@ -6,21 +6,33 @@ import asyncio
 import os
 import smtplib
 from dataclasses import dataclass
-from email.message import EmailMessage
+from email.charset import QP, Charset
+from email.header import Header
+from email.mime.text import MIMEText
 from email.utils import formataddr
 from pathlib import Path
 
 from pipeline.ports import OutgoingMessage
 
 
-def as_email(message: OutgoingMessage, sender: str) -> EmailMessage:
-    email = EmailMessage()
+def _utf8_quoted_printable() -> Charset:
+    charset = Charset("utf-8")
+    charset.body_encoding = QP  # the .eml files stay readable; any language's text survives
+    return charset
+
+
+UTF8_QP = _utf8_quoted_printable()
+
+
+def as_email(message: OutgoingMessage, sender: str) -> MIMEText:
+    """The message as MIME. The classic `email.mime` API: a quarter of the cost of `EmailMessage`'s
+    header registry, which took half the notification stage's time under load (see BENCHMARKS.md)."""
+    email = MIMEText(message.body, "plain", UTF8_QP)
     email["From"] = sender
     email["To"] = formataddr((message.recipient_name or "", message.recipient))
-    email["Subject"] = message.subject
+    email["Subject"] = message.subject if message.subject.isascii() else Header(message.subject, "utf-8")
     email["Message-ID"] = f"<{message.message_id}@oms.local>"  # lets mail systems drop a resend
     email["Content-Language"] = message.language
-    email.set_content(message.body)
     return email
 
 

@@ -43,6 +43,7 @@ ORDER_OUTPUTS = frozenset(
         "oms.shipment.requested",
     }
 )
+DECODED_STATES_KEPT = 100_000  # per stage; past it the cache starts again (cheap, and bounds memory)
 REPLY_TYPES = frozenset({"oms.stock.reserved", "oms.stock.reservation_failed", "oms.stock.released"})
 
 
@@ -89,9 +90,26 @@ class TableStage:
         self.store = store
         self._restored = store is None
         self.on_saved: Callable[[str, Any], None] | None = None
+        # Decoded states next to the table's bytes. An entry is used only while the table still holds the
+        # very bytes object it was decoded from, so a changelog recovery after a rebalance can never be
+        # shadowed by a stale decode.
+        self._decoded: dict[bytes, tuple[bytes, Stored[Any]]] = {}
 
     def load(self, key: str) -> Stored[Any]:
-        return self.codec.loads(self.table.data.get(key.encode()))
+        key_bytes = key.encode()
+        raw = self.table.data.get(key_bytes)
+        cached = self._decoded.get(key_bytes)
+        if cached is not None and cached[0] is raw:
+            return cached[1]
+        stored = self.codec.loads(raw)
+        if raw is not None:
+            self._remember(key_bytes, raw, stored)
+        return stored
+
+    def _remember(self, key: bytes, raw: bytes, stored: Stored[Any]) -> None:
+        if len(self._decoded) >= DECODED_STATES_KEPT:
+            self._decoded.clear()
+        self._decoded[key] = (raw, stored)
 
     def restore(self) -> None:
         """Once, after faust has recovered the table: fill in what only the durable store remembers."""
@@ -114,6 +132,7 @@ class TableStage:
             raw = self.codec.dumps(stored)
             key_bytes = key.encode()
             self.table.data[key_bytes] = raw
+            self._remember(key_bytes, raw, stored)
             written.append(self.table.send_changelog(partition, key_bytes, raw))
         # The inputs are acked (and later committed) only once their state is on the changelog, so a
         # rebalance that restores the table from the changelog never restores it to before a committed input.
@@ -165,8 +184,10 @@ def build_pipeline(
             state, event, now, payment_timeout=config.payment_timeout, split_shipments=config.split_shipments
         )
 
-    def processor(name: str, handle: Any, route: Any, ignored: frozenset[str]) -> Any:
-        return lambda load: KeyedProcessor(name, handle, route, load, config.deadletter_topic, ignored)
+    def processor(name: str, handle: Any, route: Any, ignored: frozenset[str], concurrent_keys: int = 1) -> Any:
+        return lambda load: KeyedProcessor(
+            name, handle, route, load, config.deadletter_topic, ignored, concurrent_keys=concurrent_keys
+        )
 
     inventory = TableStage(
         app,
@@ -190,6 +211,7 @@ def build_pipeline(
             shipping.handler(carrier, attempts=config.carrier_attempts, backoff_s=config.carrier_backoff_s),
             route_default,
             shipping.IGNORED,
+            concurrent_keys=config.io_concurrency,
         ),
         shipping.ShippingState,
         store,
@@ -197,7 +219,7 @@ def build_pipeline(
     notifications = TableStage(
         app,
         table("order_to_notifications"),
-        processor("notify", notify.handler(notifier), route_default, notify.IGNORED),
+        processor("notify", notify.handler(notifier), route_default, notify.IGNORED, config.io_concurrency),
         notify.NotifyState,
         store,
     )

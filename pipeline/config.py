@@ -18,6 +18,7 @@ class PipelineConfig:
     batch_size: int = 500
     batch_within_s: float = 0.01
     timer_interval_s: float = 1.0
+    io_concurrency: int = 16  # orders whose carrier booking or notification is awaited at once, per stage
     carrier_attempts: int = 5
     carrier_backoff_s: float = 0.2
     session_timeout_s: float = 10.0

@@ -13,6 +13,7 @@ A crash before (5) replays the inputs from the old state and re-emits the same o
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import logging
 from collections.abc import Awaitable, Callable, Sequence
@@ -106,6 +107,7 @@ class KeyedProcessor(Generic[S]):
         load: Callable[[str], Stored[S]],
         deadletter_topic: str,
         ignored_types: frozenset[str] = frozenset(),
+        concurrent_keys: int = 1,
     ) -> None:
         self.name = name
         self.handle = handle
@@ -113,12 +115,29 @@ class KeyedProcessor(Generic[S]):
         self.load = load
         self.deadletter_topic = deadletter_topic
         self.ignored_types = ignored_types
+        self.concurrent_keys = concurrent_keys
 
     async def run(self, batch: Sequence[Incoming], now: datetime | None = None) -> BatchResult[S]:
+        """Applies the batch in order per key. Stages whose handler waits on I/O (a carrier, a notifier)
+        set `concurrent_keys` > 1: different keys then wait side by side, each key still in order."""
         result: BatchResult[S] = BatchResult()
         now = now or utc_now()
+        if self.concurrent_keys <= 1 or any(message.key is None for message in batch):
+            # (an unkeyed message's state key is only known once decoded: keep such batches sequential)
+            for message in batch:
+                await self._one(message, now, result)
+            return result
+        per_key: dict[bytes | None, list[Incoming]] = {}
         for message in batch:
-            await self._one(message, now, result)
+            per_key.setdefault(message.key, []).append(message)
+        slots = asyncio.Semaphore(self.concurrent_keys)
+
+        async def in_order(messages: list[Incoming]) -> None:
+            async with slots:
+                for message in messages:
+                    await self._one(message, now, result)
+
+        await asyncio.gather(*(in_order(messages) for messages in per_key.values()))
         return result
 
     async def _one(self, message: Incoming, now: datetime, result: BatchResult[S]) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import email
+import email.policy
 from pathlib import Path
 
 from aiosmtpd.controller import Controller
@@ -32,6 +33,23 @@ async def test_file_outbox_writes_once(tmp_path: Path) -> None:
     parsed = email.message_from_bytes(written.read_bytes())
     assert parsed["To"] == "Ada <ada@example.com>"
     assert parsed["Subject"] == MESSAGE.subject
+
+
+async def test_file_outbox_keeps_every_language_intact(tmp_path: Path) -> None:
+    german = OutgoingMessage(
+        message_id="9a8b7c",
+        recipient="jurgen@example.com",
+        recipient_name="Jürgen Groß",
+        subject="Ihre Bestellung o-2 ist unterwegs: Sendungsnummer für 1Z",
+        body="Hallo Jürgen,\nverfolgen Sie sie unter https://track.example/1Z?ä=ö\n",
+        language="de",
+    )
+    await FileOutbox(tmp_path).send(german)
+    parsed = email.message_from_bytes((tmp_path / "9a8b7c.eml").read_bytes(), policy=email.policy.default)
+    assert parsed["Subject"] == german.subject
+    assert parsed["To"].addresses[0].display_name == "Jürgen Groß"
+    assert parsed.get_content() == german.body
+    assert parsed["Content-Language"] == "de"
 
 
 class Recorder:

@@ -73,3 +73,31 @@ def test_state_codec_round_trips() -> None:
     assert codec.loads(codec.dumps(stored)) == stored
     assert codec.loads(None) == Stored()
     assert orjson.loads(codec.dumps(Stored()))["s"] is None
+
+
+async def test_io_stages_wait_on_different_keys_side_by_side_and_on_one_key_in_order() -> None:
+    import asyncio
+
+    started: list[tuple[str, int]] = []
+    in_flight = {"now": 0, "most": 0}
+
+    async def slow_io(state: Count | None, event: Event[EventData], now: datetime) -> Decision[Count]:
+        state = state or Count()
+        started.append((event.subject, event.data.qty))  # type: ignore[attr-defined]
+        in_flight["now"] += 1
+        in_flight["most"] = max(in_flight["most"], in_flight["now"])
+        await asyncio.sleep(0.01)
+        in_flight["now"] -= 1
+        return Decision(Count(received=state.received * 10 + event.data.qty), (event,))  # type: ignore[attr-defined]
+
+    concurrent = KeyedProcessor(
+        "io", slow_io, lambda event: [("out", event.subject)], lambda key: Stored(), "dead", concurrent_keys=4
+    )
+    batch = [message(b.stock_received(f"SKU-{n % 3}", n + 1), n) for n in range(9)]
+    result = await concurrent.run(batch)
+
+    assert in_flight["most"] == 3, "three keys should have waited at once"
+    for key in range(3):  # per key, applied in offset order: qty n+1 for n = key, key+3, key+6
+        assert [qty for sku, qty in started if sku == f"SKU-{key}"] == [key + 1, key + 4, key + 7]
+        assert result.states[f"SKU-{key}"][0].state == Count(received=(key + 1) * 100 + (key + 4) * 10 + key + 7)
+    assert len(result.messages) == 9
