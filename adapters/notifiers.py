@@ -6,34 +6,44 @@ import asyncio
 import os
 import smtplib
 from dataclasses import dataclass
-from email.charset import QP, Charset
+from email import quoprimime
 from email.header import Header
-from email.mime.text import MIMEText
-from email.utils import formataddr
+from email.utils import formataddr, parseaddr
 from pathlib import Path
 
 from pipeline.ports import OutgoingMessage
 
 
-def _utf8_quoted_printable() -> Charset:
-    charset = Charset("utf-8")
-    charset.body_encoding = QP  # the .eml files stay readable; any language's text survives
-    return charset
+def as_email(message: OutgoingMessage, sender: str) -> bytes:
+    """The message as a MIME document (text/plain, UTF-8, quoted-printable so the .eml stays readable).
+
+    Composed from the stdlib's encoders rather than `email.message`: its header folding took half of the
+    notification stage's time under load (about 550 us a message against 15 us; see BENCHMARKS.md).
+    """
+    headers = (
+        f"From: {_header(sender)}",
+        f"To: {formataddr((_one_line(message.recipient_name or ''), message.recipient), charset='utf-8')}",
+        f"Subject: {_header(message.subject)}",
+        f"Message-ID: <{message.message_id}@oms.local>",  # lets mail systems drop a resend
+        f"Content-Language: {_one_line(message.language)}",
+        "MIME-Version: 1.0",
+        'Content-Type: text/plain; charset="utf-8"',
+        "Content-Transfer-Encoding: quoted-printable",
+    )
+    # quoprimime encodes each character as one byte: hand it the UTF-8 bytes, one character per byte
+    body = quoprimime.body_encode(message.body.encode("utf-8").decode("latin-1"), maxlinelen=76, eol="\n")
+    ending = "" if body.endswith("\n") else "\n"
+    return ("\n".join(headers) + "\n\n" + body + ending).encode("ascii")
 
 
-UTF8_QP = _utf8_quoted_printable()
+def _one_line(value: str) -> str:
+    """No line breaks in a header value: they would let a name or subject add headers of its own."""
+    return " ".join(value.splitlines())
 
 
-def as_email(message: OutgoingMessage, sender: str) -> MIMEText:
-    """The message as MIME. The classic `email.mime` API: a quarter of the cost of `EmailMessage`'s
-    header registry, which took half the notification stage's time under load (see BENCHMARKS.md)."""
-    email = MIMEText(message.body, "plain", UTF8_QP)
-    email["From"] = sender
-    email["To"] = formataddr((message.recipient_name or "", message.recipient))
-    email["Subject"] = message.subject if message.subject.isascii() else Header(message.subject, "utf-8")
-    email["Message-ID"] = f"<{message.message_id}@oms.local>"  # lets mail systems drop a resend
-    email["Content-Language"] = message.language
-    return email
+def _header(value: str) -> str:
+    value = _one_line(value)
+    return value if value.isascii() else Header(value, "utf-8").encode()
 
 
 @dataclass
@@ -53,7 +63,7 @@ class FileOutbox:
         if target.exists():
             return
         partial = target.with_suffix(".tmp")
-        partial.write_bytes(bytes(as_email(message, self.sender)))
+        partial.write_bytes(as_email(message, self.sender))
         os.replace(partial, target)
 
 
@@ -75,4 +85,4 @@ class SmtpNotifier:
             if self.username and self.password:
                 client.starttls()
                 client.login(self.username, self.password)
-            client.send_message(as_email(message, self.sender))
+            client.sendmail(parseaddr(self.sender)[1], [message.recipient], as_email(message, self.sender))

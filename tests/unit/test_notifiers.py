@@ -10,7 +10,7 @@ from pathlib import Path
 from aiosmtpd.controller import Controller
 
 from adapters.broker import free_port
-from adapters.notifiers import FileOutbox, SmtpNotifier
+from adapters.notifiers import FileOutbox, SmtpNotifier, as_email
 from pipeline.ports import OutgoingMessage
 
 MESSAGE = OutgoingMessage(
@@ -50,6 +50,21 @@ async def test_file_outbox_keeps_every_language_intact(tmp_path: Path) -> None:
     assert parsed["To"].addresses[0].display_name == "Jürgen Groß"
     assert parsed.get_content() == german.body
     assert parsed["Content-Language"] == "de"
+
+
+def test_a_line_break_in_a_name_or_subject_cannot_add_a_header() -> None:
+    sneaky = OutgoingMessage(
+        message_id="5e5e5e",
+        recipient="eve@example.com",
+        recipient_name="Eve\r\nBcc: everyone@example.com",
+        subject="Hello\nX-Injected: yes",
+        body="Line one\nLine two with a very long tail " + "x" * 120 + "\n",
+        language="en",
+    )
+    parsed = email.message_from_bytes(as_email(sneaky, "orders@example.com"), policy=email.policy.default)
+    assert parsed["Bcc"] is None and parsed["X-Injected"] is None
+    assert parsed["To"].addresses[0].addr_spec == "eve@example.com"
+    assert parsed.get_content() == sneaky.body  # long lines survive the quoted-printable soft breaks
 
 
 class Recorder:
