@@ -25,8 +25,7 @@ def main() -> None:
     parser.add_argument("--partitions", type=int, default=8)
     args = parser.parse_args()
 
-    from faust.worker import Worker
-
+    from adapters.bootstrap import quiet_faust_worker
     from pipeline.app import faust_app
     from pipeline.config import PipelineConfig
 
@@ -55,7 +54,7 @@ def main() -> None:
                 await asyncio.to_thread(result.write_bytes, orjson.dumps({"events": count, "seconds": seconds}))
 
     asyncio.set_event_loop(asyncio.new_event_loop())
-    Worker(app, loglevel="warn", quiet=True, redirect_stdouts=False).execute_from_commandline()
+    quiet_faust_worker(app, "warn").execute_from_commandline()  # the same worker set-up as `oms worker`
 
 
 if __name__ == "__main__":

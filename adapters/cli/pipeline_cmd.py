@@ -25,9 +25,7 @@ def worker(
 
     Start more workers with the same settings to share the partitions through the consumer group.
     """
-    from faust.worker import Worker
-
-    from adapters.bootstrap import bootstrap_pipeline, ensure_pipeline_topics, pipeline_config
+    from adapters.bootstrap import bootstrap_pipeline, ensure_pipeline_topics, pipeline_config, quiet_faust_worker
 
     settings = Settings()
     logging.basicConfig(level=settings.log_level)
@@ -36,4 +34,4 @@ def worker(
         asyncio.set_event_loop(asyncio.new_event_loop())
         app = bootstrap_pipeline(settings, servers)
         typer.echo(f"pipeline worker on {servers} (app {app.conf.id})", err=True)
-        Worker(app, loglevel=loglevel, quiet=True, redirect_stdouts=False).execute_from_commandline()
+        quiet_faust_worker(app, loglevel).execute_from_commandline()
