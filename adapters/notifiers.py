@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import os
 import smtplib
-from dataclasses import dataclass
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from email import quoprimime
 from email.header import Header
 from email.utils import formataddr, parseaddr
@@ -48,17 +49,26 @@ def _header(value: str) -> str:
 
 @dataclass
 class FileOutbox:
-    """Writes each message once to `<folder>/<message id>.eml`; a repeated id is not written again."""
+    """Writes each message once to `<folder>/<message id>.eml`; a repeated id is not written again.
+
+    One writer thread: several threads creating files in one folder queue on the folder's lock, which made
+    the notification stage three times slower under `oms bench` than writing them one after another.
+    """
 
     folder: Path
     sender: str = "orders@example.com"
     name: str = "outbox"
+    _writer: ThreadPoolExecutor = field(
+        default_factory=lambda: ThreadPoolExecutor(max_workers=1, thread_name_prefix="outbox"), init=False, repr=False
+    )
+
+    def __post_init__(self) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
 
     async def send(self, message: OutgoingMessage) -> None:
-        await asyncio.to_thread(self._write, message)
+        await asyncio.get_running_loop().run_in_executor(self._writer, self._write, message)
 
     def _write(self, message: OutgoingMessage) -> None:
-        self.folder.mkdir(parents=True, exist_ok=True)
         target = self.folder / f"{message.message_id}.eml"
         if target.exists():
             return
