@@ -44,6 +44,7 @@ class BenchOptions:
     startup_timeout_s: float = 90.0
     phase_timeout_s: float = 240.0
     skip_baselines: bool = False
+    workers: int = 1
 
 
 class BenchFailed(RuntimeError):
@@ -132,13 +133,23 @@ class Bench:
             "OMS_LOG_LEVEL": "WARNING",
         }
         only = [arg for name in options.projections for arg in ("--only", name)]
-        worker = oms_child("worker", ["worker", "--loglevel", "warn"], env, self.workdir).start()
+        workers = [
+            oms_child(_worker_name(n), ["worker", "--loglevel", "warn"], env, self.workdir).start()
+            for n in range(options.workers)
+        ]
+        worker = workers[0]
         projector = oms_child("projector", ["project", "--bootstrap", bootstrap, *only], env, self.workdir).start()
-        self.children += [worker, projector]
-        self.say(f"broker {bootstrap}, worker pid {worker.pid}, projector pid {projector.pid}, data {self.workdir}")
+        self.children += [*workers, projector]
+        pids = ", ".join(str(w.pid) for w in workers)
+        self.say(f"broker {bootstrap}, worker pid {pids}, projector pid {projector.pid}, data {self.workdir}")
 
         usage = Usage(
-            {"worker": worker.pid, "projector": projector.pid, "broker": self.broker.pid or 0, "bench": os.getpid()}
+            {
+                **{_worker_name(n): w.pid for n, w in enumerate(workers)},
+                "projector": projector.pid,
+                "broker": self.broker.pid or 0,
+                "bench": os.getpid(),
+            }
         )
         sampling = asyncio.create_task(_sample(usage))
         tracker = Tracker(bootstrap, self.prefix, views_db)
@@ -161,7 +172,7 @@ class Bench:
             await producer.stop()
             await tracker.stop()
             sampling.cancel()
-        for child in (projector, worker):
+        for child in (projector, *workers):
             child.stop()
         return {**throughput, "latency": latency}
 
@@ -235,6 +246,7 @@ class Bench:
             "events_per_s": round(on_logs / elapsed, 1),
             "events": on_logs,
             "events_per_order": round(on_logs / max(1, len(done)), 2),
+            "workers": options.workers,
             "worker_input_events_per_s": round(consumed / elapsed, 1),
             "changelog_writes_per_s": round(changelog / elapsed, 1),
             "views_shipped": shipped,
@@ -263,6 +275,10 @@ class Bench:
         }
 
 
+def _worker_name(index: int) -> str:
+    return "worker" if index == 0 else f"worker-{index + 1}"
+
+
 def _worker_inputs(moved: dict[str, int], prefix: str) -> int:
     """Messages the worker's agents read: orders, shipments (twice: order and shipment agents), inventory,
     notifications and the order-replies topic."""
@@ -281,7 +297,7 @@ def _worker_inputs(moved: dict[str, int], prefix: str) -> int:
 
 def _ratios(result: dict[str, Any]) -> None:
     baselines = result.get("baselines", {})
-    worker = result.get("worker_input_events_per_s", 0.0)
+    worker = result.get("worker_input_events_per_s", 0.0) / max(1, result.get("workers", 1))  # per worker
     faust = baselines.get("faust_agent", {}).get("events_per_s", 0.0)
     raw = baselines.get("raw_aiokafka", {}).get("events_per_s", 0.0)
     result["ratios"] = {
@@ -299,7 +315,7 @@ def _options_json(options: BenchOptions) -> dict[str, Any]:
 
 async def _sample(usage: Usage) -> None:
     while True:
-        usage.sample(summed=("worker", "projector"))
+        usage.sample(summed=("projector", *(name for name in usage.pids if name.startswith("worker"))))
         await asyncio.sleep(0.2)
 
 
