@@ -5,8 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import smtplib
-from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from email import quoprimime
 from email.header import Header
 from email.utils import formataddr, parseaddr
@@ -51,24 +50,22 @@ def _header(value: str) -> str:
 class FileOutbox:
     """Writes each message once to `<folder>/<message id>.eml`; a repeated id is not written again.
 
-    One writer thread: several threads creating files in one folder queue on the folder's lock, which made
-    the notification stage three times slower under `oms bench` than writing them one after another.
+    The write is done on the event loop: a small local file takes about 60 us, less than handing it to a
+    thread, and threads writing in one folder queue on its lock and contend for the GIL (measured with
+    `oms bench`, see BENCHMARKS.md). Point `OMS_DATA_DIR` at a local disk.
     """
 
     folder: Path
     sender: str = "orders@example.com"
     name: str = "outbox"
-    _writer: ThreadPoolExecutor = field(
-        default_factory=lambda: ThreadPoolExecutor(max_workers=1, thread_name_prefix="outbox"), init=False, repr=False
-    )
 
     def __post_init__(self) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
 
     async def send(self, message: OutgoingMessage) -> None:
-        await asyncio.get_running_loop().run_in_executor(self._writer, self._write, message)
+        self.write(message)
 
-    def _write(self, message: OutgoingMessage) -> None:
+    def write(self, message: OutgoingMessage) -> None:
         target = self.folder / f"{message.message_id}.eml"
         if target.exists():
             return
