@@ -26,6 +26,7 @@ def worker(
     Start more workers with the same settings to share the partitions through the consumer group.
     """
     from adapters.bootstrap import bootstrap_pipeline, ensure_pipeline_topics, pipeline_config, quiet_faust_worker
+    from adapters.runtime import tune_gc
 
     settings = Settings()
     logging.basicConfig(level=settings.log_level)
@@ -34,4 +35,6 @@ def worker(
         asyncio.set_event_loop(asyncio.new_event_loop())
         app = bootstrap_pipeline(settings, servers)
         typer.echo(f"pipeline worker on {servers} (app {app.conf.id})", err=True)
-        quiet_faust_worker(app, loglevel).execute_from_commandline()
+        worker = quiet_faust_worker(app, loglevel)
+        tune_gc()
+        worker.execute_from_commandline()

@@ -138,6 +138,7 @@ def project(
 ) -> None:
     """Run the projections (views and history archive) until Ctrl-C: exactly-once into SQL."""
     from adapters.projection_runner import DEFAULT_PROJECTIONS, build_runners, run_projections
+    from adapters.runtime import tune_gc
 
     settings = Settings()
     servers = bootstrap or settings.kafka_bootstrap
@@ -159,6 +160,7 @@ def project(
     console.print(f"projecting {', '.join(names)} from {servers} (prefix {settings.topic_prefix!r})", style="dim")
 
     async def main() -> None:
+        tune_gc()
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):
