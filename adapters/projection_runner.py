@@ -28,6 +28,7 @@ from projections.tracking import Position, tracked_offsets
 log = logging.getLogger(__name__)
 
 DEFAULT_PROJECTIONS = (ORDERS.name, INVENTORY.name, ARCHIVE.name)
+FETCH_MAX_WAIT_MS = 50
 
 
 def as_record(message: ConsumerRecord[bytes, bytes]) -> Record:
@@ -91,6 +92,9 @@ class ProjectionRunner:
             isolation_level="read_uncommitted",
             session_timeout_ms=6000,  # a killed projector's partitions move on quickly
             heartbeat_interval_ms=1500,
+            # The embedded broker holds an empty fetch for the whole wait, even when data arrives meanwhile:
+            # aiokafka's 500 ms default put up to half a second on every view update (see pipeline/transport.py).
+            fetch_max_wait_ms=FETCH_MAX_WAIT_MS,
         )
         await consumer.start()
         try:

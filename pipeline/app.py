@@ -16,7 +16,7 @@ import faust
 from pydantic import BaseModel
 
 from events import Event, EventData, OrderPaymentExpired, encode, topics, utc_now
-from pipeline import notify, shipping
+from pipeline import notify, shipping, transport
 from pipeline.config import PipelineConfig
 from pipeline.ports import Carrier, Notifier, StateStore
 from pipeline.rules.common import Decision
@@ -51,7 +51,7 @@ REPLY_TYPES = frozenset({"oms.stock.reserved", "oms.stock.reservation_failed", "
 
 
 def faust_app(config: PipelineConfig) -> faust.App:
-    return faust.App(
+    return transport.App(
         config.app_id,
         broker=f"kafka://{config.bootstrap}",
         store="memory://",
