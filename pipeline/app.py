@@ -62,7 +62,7 @@ def faust_app(config: PipelineConfig) -> faust.App:
         table_standby_replicas=0,
         web_enabled=False,
         producer_acks=1,
-        producer_linger_ms=1,
+        producer_linger_ms=5,
         consumer_auto_offset_reset="earliest",
         broker_commit_every=1000,
         broker_commit_interval=0.5,
