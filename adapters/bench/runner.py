@@ -33,7 +33,7 @@ PROJECTIONS = ("orders", "inventory", "archive")
 class BenchOptions:
     orders: int = 20_000
     rate: float = 300.0
-    latency_seconds: float = 15.0
+    latency_seconds: float = 10.0
     baseline_messages: int = 20_000
     partitions: int = 8
     skus: int = 200

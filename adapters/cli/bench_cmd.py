@@ -26,7 +26,7 @@ def register(app: typer.Typer) -> None:
 def bench(
     orders: int = typer.Option(20_000, "--orders", min=1, help="Paid orders for the throughput phase."),
     rate: float = typer.Option(300.0, "--rate", min=1.0, help="Offered orders/s in the latency phase."),
-    latency_seconds: float = typer.Option(15.0, "--latency-seconds", min=0.1, help="Length of the latency phase."),
+    latency_seconds: float = typer.Option(10.0, "--latency-seconds", min=0.1, help="Length of the latency phase."),
     baseline_messages: int = typer.Option(
         20_000, "--baseline-messages", min=1, help="Messages through each baseline (raw aiokafka, faust agent)."
     ),
