@@ -25,6 +25,7 @@ def pipeline_config(settings: Settings, bootstrap: str) -> PipelineConfig:
         timer_interval_s=min(1.0, settings.payment_timeout_s / 4),
         app_name=settings.pipeline_app,
         data_dir=str(settings.data_dir),
+        fetch_max_wait_ms=settings.fetch_max_wait_ms,
     )
 
 

@@ -28,7 +28,6 @@ from projections.tracking import Position, tracked_offsets
 log = logging.getLogger(__name__)
 
 DEFAULT_PROJECTIONS = (ORDERS.name, INVENTORY.name, ARCHIVE.name)
-FETCH_MAX_WAIT_MS = 50
 
 
 def as_record(message: ConsumerRecord[bytes, bytes]) -> Record:
@@ -49,6 +48,9 @@ class ProjectionRunner:
     poll_timeout_ms: int = 200
     group_id: str | None = None
     pause_in_transaction_s: float = 0.0
+    # The embedded broker holds an empty fetch for the whole wait, even when data arrives meanwhile:
+    # aiokafka's 500 ms default put up to half a second on every view update (see pipeline/transport.py).
+    fetch_max_wait_ms: int = 50
     applied: int = field(default=0, init=False)
     _prepared: bool = field(default=False, init=False, repr=False)
 
@@ -92,9 +94,7 @@ class ProjectionRunner:
             isolation_level="read_uncommitted",
             session_timeout_ms=6000,  # a killed projector's partitions move on quickly
             heartbeat_interval_ms=1500,
-            # The embedded broker holds an empty fetch for the whole wait, even when data arrives meanwhile:
-            # aiokafka's 500 ms default put up to half a second on every view update (see pipeline/transport.py).
-            fetch_max_wait_ms=FETCH_MAX_WAIT_MS,
+            fetch_max_wait_ms=self.fetch_max_wait_ms,
         )
         await consumer.start()
         try:
@@ -187,6 +187,7 @@ def build_runners(
             settings.topic_prefix,
             batch_size=batch_size,
             pause_in_transaction_s=pause_in_transaction_s,
+            fetch_max_wait_ms=max(settings.fetch_max_wait_ms, 50),
         )
         runners.append(runner)
     return runners

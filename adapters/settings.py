@@ -23,6 +23,13 @@ class Settings(BaseSettings):
     partitions: int = Field(default=8, ge=1, le=256, description="Partitions per topic when we create topics.")
     replication_factor: int = Field(default=1, ge=1)
     broker_port: int = Field(default=0, ge=0, le=65535, description="Embedded broker port; 0 picks a free one.")
+    fetch_max_wait_ms: int = Field(
+        default=25,
+        ge=1,
+        le=5000,
+        description="How long the worker's and projector's fetches wait for data: lower is faster per hop, higher "
+        "costs less when idle (the embedded broker holds an empty fetch for all of it).",
+    )
     topic_prefix: str = Field(default="", description="Prefix for every topic name (tests use it to isolate runs).")
     pipeline_app: str = Field(
         default="oms-pipeline", description="Faust app id: the processors' consumer group and table names."

@@ -51,7 +51,7 @@ REPLY_TYPES = frozenset({"oms.stock.reserved", "oms.stock.reservation_failed", "
 
 
 def faust_app(config: PipelineConfig) -> faust.App:
-    return transport.App(
+    app = transport.App(
         config.app_id,
         broker=f"kafka://{config.bootstrap}",
         store="memory://",
@@ -73,6 +73,8 @@ def faust_app(config: PipelineConfig) -> faust.App:
         stream_buffer_maxsize=8192,
         autodiscover=False,
     )
+    app.fetch_max_wait_ms = config.fetch_max_wait_ms
+    return app
 
 
 class TableStage:

@@ -22,6 +22,7 @@ class PipelineConfig:
     carrier_attempts: int = 5
     carrier_backoff_s: float = 0.2
     session_timeout_s: float = 10.0
+    fetch_max_wait_ms: int = 25  # see pipeline/transport.py
     app_name: str = "oms-pipeline"
     data_dir: str = "."
 

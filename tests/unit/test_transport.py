@@ -9,6 +9,10 @@ from pipeline.transport import FETCH_MAX_WAIT_MS
 
 async def test_the_worker_consumer_waits_briefly_for_a_fetch() -> None:
     app = faust_app(PipelineConfig(bootstrap="127.0.0.1:9"))
-    thread = app.consumer._thread
-    consumer = thread._create_worker_consumer(app.transport)
+    consumer = app.consumer._thread._create_worker_consumer(app.transport)
     assert consumer._fetch_max_wait_ms == FETCH_MAX_WAIT_MS < 1500
+
+
+async def test_the_fetch_wait_is_configurable() -> None:
+    app = faust_app(PipelineConfig(bootstrap="127.0.0.1:9", fetch_max_wait_ms=7))
+    assert app.consumer._thread._create_worker_consumer(app.transport)._fetch_max_wait_ms == 7
