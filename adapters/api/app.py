@@ -51,10 +51,12 @@ def create_app(
     read_model: ReadModel | None = None,
     readiness: Mapping[str, ReadinessCheck] | None = None,
     tracking_limiter: TokenBucketLimiter | None = None,
+    login_limiter: TokenBucketLimiter | None = None,
     clock: Callable[[], datetime] = utc_now,
 ) -> FastAPI:
     """The HTTP API. Defaults: intake store from settings, an empty in-memory read model, readiness
-    probing the configured broker and the intake database, 10 tracking lookups per client then 1 per 2 s."""
+    probing the configured broker and the intake database, 10 tracking lookups per client then 1 per 2 s,
+    10 failed dashboard log-ins per client then 1 per 10 s."""
     metrics = ApiMetrics()
     store = intake_store or IntakeStore.from_settings(settings)
     app = FastAPI(title="OMS API", version="1", description=DESCRIPTION)
@@ -65,6 +67,7 @@ def create_app(
         read_model=read_model or InMemoryReadModel(),
         metrics=metrics,
         tracking_limiter=tracking_limiter or TokenBucketLimiter(),
+        login_limiter=login_limiter or TokenBucketLimiter(burst=10.0, per_second=0.1),
         readiness=readiness if readiness is not None else default_readiness(settings, store),
         clock=clock,
     )

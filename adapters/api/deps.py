@@ -67,6 +67,7 @@ class ApiContext:
     read_model: ReadModel
     metrics: ApiMetrics
     tracking_limiter: TokenBucketLimiter
+    login_limiter: TokenBucketLimiter
     readiness: Mapping[str, ReadinessCheck]
     clock: Callable[[], datetime]
 

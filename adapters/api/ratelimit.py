@@ -31,6 +31,13 @@ class TokenBucketLimiter:
                 self._forget_full(now)
         return allowed
 
+    def has_tokens(self, client: str) -> bool:
+        """Whether `client` could take a token now, without taking it."""
+        now = self.clock()
+        with self._lock:
+            tokens, stamp = self._buckets.get(client, (self.burst, now))
+        return min(self.burst, tokens + (now - stamp) * self.per_second) >= 1.0
+
     def retry_after(self) -> int:
         return max(1, round(1.0 / self.per_second))
 

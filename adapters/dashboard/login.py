@@ -8,6 +8,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from adapters.api.deps import Context, is_ops_key
+from adapters.api.routes.tracking import client_address
 from adapters.dashboard.auth import (
     LOGIN_PATH,
     SESSION_COOKIE,
@@ -36,9 +37,22 @@ def log_in(
     key: Annotated[str, Form(max_length=512)] = "",
     next: Annotated[str, Form(max_length=2048)] = "",
 ) -> Response:
-    """A valid ops key sets the session cookie; anything else shows the form again (nothing open without keys)."""
+    """A valid ops key sets the session cookie; anything else shows the form again (nothing open without keys).
+    Failed attempts are rate-limited per client, so a key cannot be guessed by trying many."""
+    limiter, client = context.login_limiter, client_address(request)
+    if not limiter.has_tokens(client):
+        return page(
+            request,
+            "login.html",
+            None,
+            status_code=429,
+            headers={"Retry-After": str(limiter.retry_after())},
+            next=safe_next(next),
+            throttled=limiter.retry_after(),
+        )
     secret = session_secret(context.settings.api_keys)
     if secret is None or not is_ops_key(context.settings.api_keys, key):
+        limiter.allow(client)  # a failed attempt takes a token
         return page(request, "login.html", None, status_code=401, next=safe_next(next), failed=True)
     response = RedirectResponse(safe_next(next), status_code=303)
     response.set_cookie(

@@ -48,8 +48,15 @@ def templates() -> Jinja2Templates:
     return environment
 
 
-def page(request: Request, name: str, session: Session | None, status_code: int = 200, **values: Any) -> HTMLResponse:
+def page(
+    request: Request,
+    name: str,
+    session: Session | None,
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+    **values: Any,
+) -> HTMLResponse:
     """A page (or fragment) rendered with the session's CSRF token and the notice named in `?notice=`."""
     notice = NOTICES.get(request.query_params.get("notice", ""))
     context = {"session": session, "csrf": session.csrf if session else "", "notice": notice, **values}
-    return templates().TemplateResponse(request, name, context, status_code=status_code)
+    return templates().TemplateResponse(request, name, context, status_code=status_code, headers=headers)

@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 
 from adapters.api import create_app
 from adapters.api.memory import InMemoryReadModel
+from adapters.api.ratelimit import TokenBucketLimiter
 from adapters.dashboard.auth import SESSION_COOKIE
 from adapters.publisher import RecordingPublisher
 from adapters.settings import Settings
@@ -96,6 +97,24 @@ def test_a_wrong_key_is_refused_and_sets_no_cookie(client: TestClient) -> None:
     assert response.status_code == 401
     assert "not valid" in response.text
     assert SESSION_COOKIE not in response.cookies
+
+
+def test_guessing_keys_is_throttled_per_client(tmp_path: Path, publisher: RecordingPublisher) -> None:
+    settings = Settings(data_dir=tmp_path, api_keys=KEY)
+    app = create_app(settings, publisher, read_model=read_model(), login_limiter=TokenBucketLimiter(3, 0.01))
+    with TestClient(app, follow_redirects=False) as client:
+        assert [client.post("/dashboard/login", data={"key": f"guess-{n}"}).status_code for n in range(3)] == [401] * 3
+        throttled = client.post("/dashboard/login", data={"key": KEY})
+        assert throttled.status_code == 429 and "Too many attempts" in throttled.text
+        assert int(throttled.headers["Retry-After"]) > 0
+        assert SESSION_COOKIE not in throttled.cookies, "even the right key waits once throttled"
+
+
+def test_successful_log_ins_are_not_throttled(tmp_path: Path, publisher: RecordingPublisher) -> None:
+    settings = Settings(data_dir=tmp_path, api_keys=KEY)
+    app = create_app(settings, publisher, read_model=read_model(), login_limiter=TokenBucketLimiter(3, 0.01))
+    with TestClient(app, follow_redirects=False) as client:
+        assert {client.post("/dashboard/login", data={"key": KEY}).status_code for _ in range(6)} == {303}
 
 
 def test_no_keys_configured_means_nobody_logs_in(tmp_path: Path, publisher: RecordingPublisher) -> None:
