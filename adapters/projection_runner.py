@@ -18,6 +18,7 @@ from aiokafka.structs import ConsumerRecord
 from sqlalchemy import Engine
 
 from adapters.kafka_admin import ensure_topics
+from adapters.kafka_offsets import log_end_offsets
 from adapters.settings import Settings
 from adapters.sql import archive_engine, views_engine
 from projections.archive import Record
@@ -98,7 +99,7 @@ class ProjectionRunner:
         )
         await consumer.start()
         try:
-            ends = await end_offsets(consumer, self.topic_names) if until_caught_up else {}
+            ends = await log_end_offsets(self.bootstrap, self.topic_names) if until_caught_up else {}
             if until_caught_up and is_caught_up(await asyncio.to_thread(self.positions), ends):
                 return  # before joining the group: a join that is cut short stalls the next one
             consumer.subscribe(self.topic_names, listener=_SeekToTracked(consumer, self))
@@ -136,30 +137,8 @@ class _SeekToTracked(ConsumerRebalanceListener):  # type: ignore[misc]
         log.info("%s assigned %d partitions, resuming from the tracked offsets", self.runner.group, len(done))
 
 
-async def end_offsets(consumer: AIOKafkaConsumer, topic_names: Iterable[str]) -> dict[Position, int]:
-    """The offset the next message of each partition will get, now."""
-    partitions = []
-    for name in topic_names:
-        found = consumer.partitions_for_topic(name)
-        if not found:
-            await consumer._client.force_metadata_update()
-            found = consumer.partitions_for_topic(name) or set()
-        partitions += [TopicPartition(name, p) for p in sorted(found)]
-    ends = await consumer.end_offsets(partitions) if partitions else {}
-    return {(tp.topic, tp.partition): offset for tp, offset in ends.items()}
-
-
 def is_caught_up(positions: dict[Position, int], ends: dict[Position, int]) -> bool:
     return all(positions.get(position, -1) + 1 >= end for position, end in ends.items())
-
-
-async def log_end_offsets(bootstrap: str, topic_names: Iterable[str]) -> dict[Position, int]:
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
-    await consumer.start()
-    try:
-        return await end_offsets(consumer, topic_names)
-    finally:
-        await consumer.stop()
 
 
 def build_runners(

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer
 
 from adapters.bench.baselines import run_baselines
 from adapters.bench.load import Catalogue, OrderMaker, producer_for, send_at_rate, send_batch, stock_messages
@@ -23,6 +23,7 @@ from adapters.bench.observe import Tracker, percentiles
 from adapters.bench.procs import Child, Usage, oms_child
 from adapters.bootstrap import ensure_pipeline_topics, pipeline_config
 from adapters.broker import EmbeddedBroker
+from adapters.kafka_offsets import log_end_offsets
 from adapters.settings import Settings
 from events import topics
 
@@ -73,13 +74,11 @@ async def log_sizes(bootstrap: str, prefix: str) -> dict[str, int]:
     try:
         await consumer._client.force_metadata_update()
         names = sorted(name for name in await consumer.topics() if name.startswith(prefix))
-        partitions = [TopicPartition(n, p) for n in names for p in sorted(consumer.partitions_for_topic(n) or ())]
-        ends = await consumer.end_offsets(partitions) if partitions else {}
     finally:
         await consumer.stop()
     sizes: dict[str, int] = {}
-    for tp, end in ends.items():
-        sizes[tp.topic] = sizes.get(tp.topic, 0) + end
+    for (topic, _partition), end in (await log_end_offsets(bootstrap, names)).items():
+        sizes[topic] = sizes.get(topic, 0) + end
     return sizes
 
 

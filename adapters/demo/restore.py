@@ -14,9 +14,10 @@ import asyncio
 import time
 from collections.abc import Sequence
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaProducer
 from sqlalchemy import Engine, inspect
 
+from adapters.kafka_offsets import log_end_offsets
 from projections import archive as history
 from projections.projector import ARCHIVE
 from projections.tracking import tracked_offsets
@@ -71,26 +72,18 @@ async def wait_until_archived(engine: Engine, bootstrap: str, topic_names: Seque
     """True once the archive holds every message of `topic_names` and nothing new arrived for a moment."""
     deadline = time.monotonic() + seconds
     quiet_since: float | None = None
-    last_ends: dict[TopicPartition, int] = {}
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
-    await consumer.start()
-    try:
-        partitions = [
-            TopicPartition(name, p) for name in topic_names for p in consumer.partitions_for_topic(name) or ()
-        ]
-        while time.monotonic() < deadline:
-            ends = await consumer.end_offsets(partitions)
-            with engine.connect() as conn:
-                done = tracked_offsets(conn, ARCHIVE.name) if inspect(conn).has_table("projection_tracking") else {}
-            archived = all(done.get((tp.topic, tp.partition), -1) >= end - 1 for tp, end in ends.items())
-            if archived and ends == last_ends:
-                quiet_since = quiet_since or time.monotonic()
-                if time.monotonic() - quiet_since >= 1.5:
-                    return True
-            else:
-                quiet_since = None
-            last_ends = ends
-            await asyncio.sleep(0.3)
-        return False
-    finally:
-        await consumer.stop()
+    last_ends: dict[tuple[str, int], int] = {}
+    while time.monotonic() < deadline:
+        ends = await log_end_offsets(bootstrap, topic_names)
+        with engine.connect() as conn:
+            done = tracked_offsets(conn, ARCHIVE.name) if inspect(conn).has_table("projection_tracking") else {}
+        archived = all(done.get(position, -1) >= end - 1 for position, end in ends.items())
+        if archived and ends == last_ends:
+            quiet_since = quiet_since or time.monotonic()
+            if time.monotonic() - quiet_since >= 1.5:
+                return True
+        else:
+            quiet_since = None
+        last_ends = ends
+        await asyncio.sleep(0.3)
+    return False

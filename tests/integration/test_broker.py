@@ -22,6 +22,7 @@ from aiokafka.partitioner import DefaultPartitioner
 
 from adapters.broker import EmbeddedBroker, answers_metadata, free_port
 from adapters.kafka_admin import ensure_topics, public_topic_names
+from adapters.kafka_offsets import log_end_offsets
 from events import OrderPlaced, decode, encode, topics
 from tests import builders as b
 
@@ -312,3 +313,19 @@ def test_oms_broker_answers_metadata_and_exits_cleanly(stop_signal: signal.Signa
     assert "broker stopped" in output
     assert not answers_metadata("127.0.0.1", port)
     assert not any(is_alive(pid) for pid in brokers)
+
+
+async def test_log_end_offsets_count_every_record_of_the_last_batch(kafka_bootstrap: str) -> None:
+    """tansu answers ListOffsets(latest) with the last batch's base offset + 1; our helper reads past it."""
+    topic = f"ends-{uuid.uuid4().hex[:8]}"
+    await ensure_topics(kafka_bootstrap, [topic], partitions=2)
+    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, linger_ms=50)
+    await producer.start()
+    try:
+        for size in (1, 5, 20):  # three batches on partition 0, one of 3 on partition 1
+            await asyncio.gather(*[await producer.send(topic, b"x", partition=0) for _ in range(size)])
+        await asyncio.gather(*[await producer.send(topic, b"y", partition=1) for _ in range(3)])
+    finally:
+        await producer.stop()
+
+    assert await log_end_offsets(kafka_bootstrap, [topic]) == {(topic, 0): 26, (topic, 1): 3}

@@ -15,7 +15,8 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from adapters.kafka_admin import ensure_topics, public_topic_names
-from adapters.projection_runner import ProjectionRunner, build_runners, log_end_offsets, run_projections
+from adapters.kafka_offsets import log_end_offsets
+from adapters.projection_runner import ProjectionRunner, build_runners, run_projections
 from adapters.settings import Settings
 from adapters.sql import engine_for
 from events import Event, EventData, topics
