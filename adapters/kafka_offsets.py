@@ -40,8 +40,9 @@ async def log_end_offsets(bootstrap: str, topic_names: Iterable[str], timeout_s:
         if not partitions:
             return {}
         reported = await consumer.end_offsets(partitions)
+        starts = await consumer.beginning_offsets(partitions)
         ends = dict(reported)
-        unread = [tp for tp, end in reported.items() if end > 0]
+        unread = [tp for tp, end in reported.items() if end > starts[tp]]  # (empty, or emptied by retention)
         if unread:
             consumer.assign(unread)
             for tp in unread:

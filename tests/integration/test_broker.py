@@ -329,3 +329,9 @@ async def test_log_end_offsets_count_every_record_of_the_last_batch(kafka_bootst
         await producer.stop()
 
     assert await log_end_offsets(kafka_bootstrap, [topic]) == {(topic, 0): 26, (topic, 1): 3}
+
+
+async def test_log_end_offsets_of_empty_partitions_are_zero(kafka_bootstrap: str) -> None:
+    topic = f"ends-{uuid.uuid4().hex[:8]}"
+    await ensure_topics(kafka_bootstrap, [topic], partitions=2)
+    assert await log_end_offsets(kafka_bootstrap, [topic]) == {(topic, 0): 0, (topic, 1): 0}
