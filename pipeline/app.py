@@ -19,6 +19,7 @@ from events import Event, EventData, OrderPaymentExpired, encode, topics, utc_no
 from pipeline import notify, shipping, transport
 from pipeline.config import PipelineConfig
 from pipeline.ports import Carrier, Notifier, StateStore
+from pipeline.produce import kafka_producer, send_records
 from pipeline.rules.common import Decision
 from pipeline.rules.inventory import SkuStock, decide_stock
 from pipeline.rules.orders import OrderState, decide_order, is_payment_overdue, payment_expired
@@ -63,6 +64,7 @@ def faust_app(config: PipelineConfig) -> faust.App:
         web_enabled=False,
         producer_acks=1,
         producer_linger_ms=5,
+        producer_max_batch_size=256 * 1024,  # a stage sends its output as one batch per partition
         consumer_auto_offset_reset="earliest",
         broker_commit_every=1000,
         broker_commit_interval=0.5,
@@ -132,7 +134,8 @@ class TableStage:
         incoming = [_incoming(event.message) for event in batch]
         result = await self.processor.run(incoming)
         await send_all(self.app, result.messages)
-        written = []
+        changelog = self.table.changelog_topic.get_topic_name()
+        written, rows = [], []
         for key, (stored, partition) in result.states.items():
             if self.on_saved is not None:
                 self.on_saved(key, stored.state)
@@ -140,12 +143,12 @@ class TableStage:
             key_bytes = key.encode()
             self.table.data[key_bytes] = raw
             self._remember(key_bytes, raw, stored)
-            written.append(self.table.send_changelog(partition, key_bytes, raw))
+            written.append((changelog, partition, key_bytes, raw))
+            rows.append((key_bytes, raw))
         # The inputs are acked (and later committed) only once their state is on the changelog, so a
         # rebalance that restores the table from the changelog never restores it to before a committed input.
-        await asyncio.gather(*written)
-        if self.store is not None:
-            rows = [(key.encode(), self.codec.dumps(stored)) for key, (stored, _) in result.states.items()]
+        await send_records(kafka_producer(self.app), written)
+        if self.store is not None and rows:
             await asyncio.to_thread(self.store.save_many, self.table.name, rows)
 
 
@@ -155,11 +158,7 @@ def _incoming(message: Any) -> Incoming:
 
 async def send_all(app: faust.App, messages: Sequence[Message]) -> None:
     """Send and wait until the broker has every one: state is only persisted after this."""
-    if not messages:
-        return
-    producer = app.producer
-    pending = [await producer.send(topic, key, value, None, None, None) for topic, key, value in messages]
-    await asyncio.gather(*pending)
+    await send_records(kafka_producer(app), ((topic, None, key, value) for topic, key, value in messages))
 
 
 def build_pipeline(

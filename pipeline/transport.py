@@ -1,4 +1,4 @@
-"""faust's aiokafka transport with a short fetch wait.
+"""faust's aiokafka transport with a short fetch wait and a cheaper hand-over of each message.
 
 faust builds its worker consumer with `fetch_max_wait_ms=1500`, a constant. A broker that answers a fetch
 as soon as data arrives makes that harmless; the embedded `tansu` broker does not: it holds an empty fetch
@@ -6,13 +6,22 @@ for the full wait, so every hop of the pipeline waited ~400 ms at the median (me
 topic and one message every 50 ms: 396 ms p50 at 1500, 32 ms at 100, 4 ms at 10). The wait is a trade:
 idle, a worker and the broker used 4 % and 0 % of a core at 1500 ms, 10 % and 20 % at 10 ms. `App` takes
 it from `PipelineConfig.fetch_max_wait_ms` (`OMS_FETCH_MAX_WAIT_MS`).
+
+faust hands each fetched message to its streams inside `Service.wait_first(callback, suspend_flow.wait())`,
+so that a rebalance can abandon a hand-over that blocks. That builds four tasks and an `asyncio.wait` per
+message, about a tenth of a busy worker's main thread (py-spy, `oms bench`), although the hand-over almost
+never blocks: faust puts into an agent's stream buffer without waiting. `_Consumer` runs the hand-over
+directly until it would block, and only a hand-over that does block goes through `wait_first` as before.
 """
 
 from __future__ import annotations
 
-from typing import Any
+import asyncio
+from collections.abc import AsyncIterator, Coroutine, Generator
+from typing import Any, cast
 
 import faust
+from faust.transport.consumer import CONSUMER_FETCHING
 from faust.transport.drivers import aiokafka as faust_aiokafka
 
 FETCH_MAX_WAIT_MS = 25
@@ -26,9 +35,104 @@ class _ConsumerThread(faust_aiokafka.AIOKafkaConsumerThread):
         return consumer
 
 
+def _step(coroutine: Coroutine[Any, Any, Any]) -> tuple[bool, Any]:
+    """Run a coroutine until it finishes or waits: (True, its result) or (False, what it waits on)."""
+    try:
+        waiting_on = coroutine.send(None)
+    except StopIteration as done:
+        return True, done.value
+    return False, waiting_on
+
+
+class _Resumed:
+    """Awaitable that carries on a coroutine `_step` left waiting on `waiting_on`, as a task would."""
+
+    def __init__(self, coroutine: Coroutine[Any, Any, Any], waiting_on: Any) -> None:
+        self.coroutine = coroutine
+        self.waiting_on = waiting_on
+
+    def __await__(self) -> Generator[Any, None, Any]:
+        coroutine, waiting_on = self.coroutine, self.waiting_on
+        while True:
+            try:
+                yield waiting_on
+            except BaseException as thrown:  # cancellation from the task: the coroutine gets it
+                try:
+                    waiting_on = coroutine.throw(thrown)
+                except StopIteration as done:
+                    return done.value
+            else:
+                try:
+                    waiting_on = coroutine.send(None)
+                except StopIteration as done:
+                    return done.value
+
+
 class _Consumer(faust_aiokafka.Consumer):
     def _new_consumer_thread(self) -> _ConsumerThread:
         return _ConsumerThread(self, loop=self.loop, beacon=self.beacon)
+
+    async def _drain_messages(self, fetcher: Any) -> None:  # pragma: no cover - the fetcher's loop
+        """faust-streaming 0.15.3's `Consumer._drain_messages` (BSD-3), with the hand-over of `_deliver`."""
+        getmany = self.getmany
+        consumer_should_stop = self._stopped.is_set
+        fetcher_should_stop = fetcher._stopped.is_set
+        get_read_offset = self._read_offset.__getitem__
+        set_read_offset = self._read_offset.__setitem__
+        set_flag = self.diag.set_flag
+        unset_flag = self.diag.unset_flag
+        commit_every = self._commit_every
+        acks_enabled_for = self.app.topics.acks_enabled_for
+        deliver = self._deliver
+        yield_every = 100
+        num_since_yield = 0
+        try:
+            while not (consumer_should_stop() or fetcher_should_stop()):
+                set_flag(CONSUMER_FETCHING)
+                ait = cast(AsyncIterator[Any], getmany(timeout=1.0))
+                await self.sleep(0)
+                if not self.should_stop:
+                    async for tp, message in ait:
+                        num_since_yield += 1
+                        if num_since_yield > yield_every:
+                            await asyncio.sleep(0)
+                            num_since_yield = 0
+                        offset = message.offset
+                        r_offset = get_read_offset(tp)
+                        if r_offset is None or offset >= r_offset:
+                            gap = offset - (r_offset or 0)
+                            if gap > 1 and r_offset and acks_enabled_for(message.topic):
+                                await self._add_gap(tp, r_offset + 1, offset)
+                            if commit_every is not None and self._n_acked >= commit_every:
+                                self._n_acked = 0
+                                await self.commit()
+                            await deliver(message)
+                            set_read_offset(tp, offset)
+                    unset_flag(CONSUMER_FETCHING)
+        except self.consumer_stopped_errors:
+            if self.transport.app.should_stop:
+                self.log.info("Broker stopped consumer, shutting down...")
+                return
+            raise
+        except asyncio.CancelledError:
+            if self.transport.app.should_stop:
+                self.log.info("Consumer shutting down for user cancel.")
+                return
+            raise
+        except Exception as exc:
+            self.log.exception("Drain messages raised: %r", exc)
+            raise
+        finally:
+            unset_flag(CONSUMER_FETCHING)
+
+    async def _deliver(self, message: Any) -> None:
+        coroutine = self.callback(message)
+        if not asyncio.iscoroutine(coroutine):
+            await self.wait_first(coroutine, self.suspend_flow.wait())
+            return
+        finished, waiting_on = _step(coroutine)
+        if not finished:  # it blocks: let a suspended flow (a rebalance) abandon it, as faust does
+            await self.wait_first(_Resumed(coroutine, waiting_on), self.suspend_flow.wait())
 
 
 class Transport(faust_aiokafka.Transport):

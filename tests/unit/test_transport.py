@@ -1,18 +1,58 @@
-"""The pipeline's faust consumer asks for short fetch waits (the embedded broker holds a fetch for all of it)."""
+"""The consumer's hand-over fast path: a coroutine runs inline until it would block, then as a task would."""
 
 from __future__ import annotations
 
-from pipeline.app import faust_app
-from pipeline.config import PipelineConfig
-from pipeline.transport import FETCH_MAX_WAIT_MS
+import asyncio
+
+import pytest
+
+from pipeline.transport import _Resumed, _step
 
 
-async def test_the_worker_consumer_waits_briefly_for_a_fetch() -> None:
-    app = faust_app(PipelineConfig(bootstrap="127.0.0.1:9"))
-    consumer = app.consumer._thread._create_worker_consumer(app.transport)
-    assert consumer._fetch_max_wait_ms == FETCH_MAX_WAIT_MS < 1500
+async def test_a_coroutine_that_never_waits_finishes_inline() -> None:
+    async def hand_over() -> str:
+        return "delivered"
+
+    assert _step(hand_over()) == (True, "delivered")
 
 
-async def test_the_fetch_wait_is_configurable() -> None:
-    app = faust_app(PipelineConfig(bootstrap="127.0.0.1:9", fetch_max_wait_ms=7))
-    assert app.consumer._thread._create_worker_consumer(app.transport)._fetch_max_wait_ms == 7
+async def test_a_coroutine_that_waits_is_carried_on_by_a_task_until_it_finishes() -> None:
+    gate: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+    steps: list[str] = []
+
+    async def hand_over() -> str:
+        steps.append("before")
+        value = await gate
+        steps.append(f"after {value}")
+        await asyncio.sleep(0)
+        return "delivered"
+
+    coroutine = hand_over()
+    finished, waiting_on = _step(coroutine)
+    assert not finished and waiting_on is gate and steps == ["before"]
+    task = asyncio.ensure_future(_Resumed(coroutine, waiting_on))
+    await asyncio.sleep(0)
+    assert not task.done()
+    gate.set_result("open")
+    assert await task == "delivered"
+    assert steps == ["before", "after open"]
+
+
+async def test_cancelling_the_task_cancels_the_waiting_coroutine() -> None:
+    gate: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+    cleaned_up: list[bool] = []
+
+    async def hand_over() -> None:
+        try:
+            await gate
+        finally:
+            cleaned_up.append(True)
+
+    coroutine = hand_over()
+    _finished, waiting_on = _step(coroutine)
+    task = asyncio.ensure_future(_Resumed(coroutine, waiting_on))
+    await asyncio.sleep(0)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert cleaned_up == [True]
