@@ -5,7 +5,7 @@ Imports nothing of ours: everything else in the project depends on this package,
 
 from events import topics
 from events.base import EventData, utc_now
-from events.codec import DecodeError, decode, encode
+from events.codec import DecodeError, decode, decode_envelope, encode, parse_envelope
 from events.common import Address, Customer, LineQty, OrderLine
 from events.deadletter import DeadLetterRecorded
 from events.envelope import Event, caused_by, derived_id, natural_id, new_event
@@ -90,11 +90,13 @@ __all__ = [
     "StockReturned",
     "caused_by",
     "decode",
+    "decode_envelope",
     "derived_id",
     "encode",
     "model_for",
     "natural_id",
     "new_event",
+    "parse_envelope",
     "topics",
     "utc_now",
 ]

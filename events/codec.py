@@ -45,7 +45,16 @@ def encode(event: Event[Any]) -> bytes:
 
 
 def decode(raw: bytes | str) -> Event[EventData]:
-    envelope = _parse_json(raw)
+    return decode_envelope(parse_envelope(raw))
+
+
+def parse_envelope(raw: bytes | str) -> dict[str, Any]:
+    """The message's JSON object, not yet checked: enough to read its `type` and skip it cheaply."""
+    return _parse_json(raw)
+
+
+def decode_envelope(envelope: dict[str, Any]) -> Event[EventData]:
+    """The event in an envelope from `parse_envelope`, checked against the contract as `decode` does."""
     _check_envelope(envelope)
     model = model_for(envelope["type"])
     if model is None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import email
 import email.policy
+import os
+from dataclasses import replace
 from pathlib import Path
 
 from aiosmtpd.controller import Controller
@@ -33,6 +35,27 @@ async def test_file_outbox_writes_once(tmp_path: Path) -> None:
     parsed = email.message_from_bytes(written.read_bytes())
     assert parsed["To"] == "Ada <ada@example.com>"
     assert parsed["Subject"] == MESSAGE.subject
+
+
+async def test_concurrent_sends_are_each_written_before_they_return(tmp_path: Path) -> None:
+    outbox = FileOutbox(tmp_path)
+
+    async def send(n: int) -> bool:
+        await outbox.send(replace(MESSAGE, message_id=f"m{n}"))
+        return (tmp_path / f"m{n}.eml").exists()
+
+    assert await asyncio.gather(*(send(n) for n in range(50))) == [True] * 50
+    assert sorted(os.listdir(tmp_path)) == sorted(f"m{n}.eml" for n in range(50))  # no partial file left
+
+
+async def test_a_message_that_cannot_be_written_fails_only_its_own_send(tmp_path: Path) -> None:
+    outbox = FileOutbox(tmp_path)
+    (tmp_path / "blocked.tmp").mkdir()  # the partial file cannot be created where a folder stands
+    blocked = outbox.send(replace(MESSAGE, message_id="blocked"))
+    fine = outbox.send(replace(MESSAGE, message_id="fine"))
+    outcomes = await asyncio.gather(blocked, fine, return_exceptions=True)
+    assert isinstance(outcomes[0], OSError) and outcomes[1] is None
+    assert (tmp_path / "fine.eml").exists() and not (tmp_path / "blocked.eml").exists()
 
 
 async def test_file_outbox_keeps_every_language_intact(tmp_path: Path) -> None:
