@@ -26,6 +26,7 @@ def pipeline_config(settings: Settings, bootstrap: str) -> PipelineConfig:
         app_name=settings.pipeline_app,
         data_dir=str(settings.data_dir),
         fetch_max_wait_ms=settings.fetch_max_wait_ms,
+        batch_within_s=settings.batch_within_ms / 1000,
     )
 
 

@@ -30,6 +30,13 @@ class Settings(BaseSettings):
         description="How long the worker's and projector's fetches wait for data: lower is faster per hop, higher "
         "costs less when idle (the embedded broker holds an empty fetch for all of it).",
     )
+    batch_within_ms: int = Field(
+        default=10,
+        ge=0,
+        le=5000,
+        description="How long a processor gathers a batch (up to 500 messages) before running it: longer batches "
+        "mean fewer, larger writes to the broker, at that cost in latency per hop.",
+    )
     topic_prefix: str = Field(default="", description="Prefix for every topic name (tests use it to isolate runs).")
     pipeline_app: str = Field(
         default="oms-pipeline", description="Faust app id: the processors' consumer group and table names."
