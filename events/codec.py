@@ -48,11 +48,6 @@ def decode(raw: bytes | str) -> Event[EventData]:
     return decode_envelope(parse_envelope(raw))
 
 
-def parse_envelope(raw: bytes | str) -> dict[str, Any]:
-    """The message's JSON object, not yet checked: enough to read its `type` and skip it cheaply."""
-    return _parse_json(raw)
-
-
 def decode_envelope(envelope: dict[str, Any]) -> Event[EventData]:
     """The event in an envelope from `parse_envelope`, checked against the contract as `decode` does."""
     _check_envelope(envelope)
@@ -79,7 +74,8 @@ def decode_envelope(envelope: dict[str, Any]) -> Event[EventData]:
     )
 
 
-def _parse_json(raw: bytes | str) -> dict[str, Any]:
+def parse_envelope(raw: bytes | str) -> dict[str, Any]:
+    """The message's JSON object, not yet checked: enough to read its `type` and skip it cheaply."""
     try:
         parsed = orjson.loads(raw)
     except orjson.JSONDecodeError as exc:

@@ -135,7 +135,7 @@ class TableStage:
         result = await self.processor.run(incoming)
         await send_all(self.app, result.messages)
         changelog = self.table.changelog_topic.get_topic_name()
-        written, rows = [], []
+        written = []
         for key, (stored, partition) in result.states.items():
             if self.on_saved is not None:
                 self.on_saved(key, stored.state)
@@ -144,11 +144,11 @@ class TableStage:
             self.table.data[key_bytes] = raw
             self._remember(key_bytes, raw, stored)
             written.append((changelog, partition, key_bytes, raw))
-            rows.append((key_bytes, raw))
         # The inputs are acked (and later committed) only once their state is on the changelog, so a
         # rebalance that restores the table from the changelog never restores it to before a committed input.
         await send_records(kafka_producer(self.app), written)
-        if self.store is not None and rows:
+        if self.store is not None and written:
+            rows = [(key_bytes, raw) for _, _, key_bytes, raw in written]
             await asyncio.to_thread(self.store.save_many, self.table.name, rows)
 
 

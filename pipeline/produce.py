@@ -42,8 +42,6 @@ async def send_records(producer: Any, records: Iterable[Record]) -> None:
             # the producer's own partitioner, as `producer.send` would call it
             partition = producer._partitioner(key, *partitions_of[topic])
         per_partition.setdefault((topic, partition), []).append((key, value))
-    if not per_partition:
-        return
     acks = []
     for (topic, partition), entries in per_partition.items():
         batch = producer.create_batch()
