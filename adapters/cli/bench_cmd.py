@@ -30,7 +30,9 @@ def bench(
     baseline_messages: int = typer.Option(
         20_000, "--baseline-messages", min=1, help="Messages through each baseline (raw aiokafka, faust agent)."
     ),
-    partitions: int = typer.Option(8, "--partitions", min=1, help="Partitions per topic."),
+    partitions: int = typer.Option(
+        4, "--partitions", min=1, help="Partitions per topic (at least --workers; fewer batches for the broker)."
+    ),
     workers: int = typer.Option(
         1, "--workers", min=1, max=8, help="`oms worker` processes sharing the partitions (the ratio is per worker)."
     ),
@@ -49,6 +51,8 @@ def bench(
     unknown = [name for name in projections if name not in PROJECTIONS]
     if unknown or "orders" not in projections:
         raise typer.BadParameter(f"projections are among {PROJECTIONS} and include orders")
+    if workers > partitions:
+        raise typer.BadParameter(f"{workers} workers need at least as many partitions (--partitions {partitions})")
     options = BenchOptions(
         orders=orders,
         rate=rate,
