@@ -56,3 +56,13 @@ async def test_cancelling_the_task_cancels_the_waiting_coroutine() -> None:
     with pytest.raises(asyncio.CancelledError):
         await task
     assert cleaned_up == [True]
+
+
+def test_the_app_runs_without_faust_s_monitor_sensor() -> None:
+    from pipeline.transport import App
+
+    app = App("t-monitor", broker="kafka://127.0.0.1:9", autodiscover=False, web_enabled=False)
+    app.on_init_dependencies()
+    assert app.monitor not in app.sensors
+    app.on_init_dependencies()  # a second start does not fail on the sensor already gone
+    assert app.monitor not in app.sensors
