@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from pathlib import Path
 from typing import Any
 
@@ -33,8 +34,13 @@ def bench(
     partitions: int = typer.Option(
         4, "--partitions", min=1, help="Partitions per topic (at least --workers; fewer batches for the broker)."
     ),
-    workers: int = typer.Option(
-        1, "--workers", min=1, max=8, help="`oms worker` processes sharing the partitions (the ratio is per worker)."
+    workers: int | None = typer.Option(
+        None,
+        "--workers",
+        min=1,
+        max=8,
+        help="`oms worker` processes sharing the partitions (default: one per core, at most --partitions); "
+        "the ratio to the baselines is per worker.",
     ),
     projections: list[str] = typer.Option(
         ["orders"], "--projection", help="Projections the projector runs: orders, inventory, archive (repeatable)."
@@ -51,6 +57,8 @@ def bench(
     unknown = [name for name in projections if name not in PROJECTIONS]
     if unknown or "orders" not in projections:
         raise typer.BadParameter(f"projections are among {PROJECTIONS} and include orders")
+    if workers is None:  # one per core: a worker's stages share one event loop, which one core runs
+        workers = min(os.cpu_count() or 1, partitions)
     if workers > partitions:
         raise typer.BadParameter(f"{workers} workers need at least as many partitions (--partitions {partitions})")
     options = BenchOptions(
