@@ -31,7 +31,7 @@ class Settings(BaseSettings):
         "costs less when idle (the embedded broker holds an empty fetch for all of it).",
     )
     batch_within_ms: int = Field(
-        default=10,
+        default=25,
         ge=0,
         le=5000,
         description="How long a processor gathers a batch (up to 500 messages) before running it: longer batches "

@@ -16,7 +16,7 @@ class PipelineConfig:
     payment_timeout: timedelta = timedelta(minutes=30)
     split_shipments: bool = False
     batch_size: int = 500
-    batch_within_s: float = 0.01
+    batch_within_s: float = 0.025
     timer_interval_s: float = 1.0
     io_concurrency: int = 16  # orders whose carrier booking or notification is awaited at once, per stage
     carrier_attempts: int = 5
