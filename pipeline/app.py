@@ -143,12 +143,12 @@ class TableStage:
             key_bytes = key.encode()
             self.table.data[key_bytes] = raw
             self._remember(key_bytes, raw, stored)
-            written.append((changelog, partition, key_bytes, raw))
+            written.append((changelog, partition, key_bytes, raw, None))
         # The inputs are acked (and later committed) only once their state is on the changelog, so a
         # rebalance that restores the table from the changelog never restores it to before a committed input.
         await send_records(kafka_producer(self.app), written)
         if self.store is not None and written:
-            rows = [(key_bytes, raw) for _, _, key_bytes, raw in written]
+            rows = [(key_bytes, raw) for _, _, key_bytes, raw, _ in written]
             await asyncio.to_thread(self.store.save_many, self.table.name, rows)
 
 
@@ -158,7 +158,7 @@ def _incoming(message: Any) -> Incoming:
 
 async def send_all(app: faust.App, messages: Sequence[Message]) -> None:
     """Send and wait until the broker has every one: state is only persisted after this."""
-    await send_records(kafka_producer(app), ((topic, None, key, value) for topic, key, value in messages))
+    await send_records(kafka_producer(app), ((topic, None, key, value, kind) for topic, key, value, kind in messages))
 
 
 def build_pipeline(
@@ -230,11 +230,23 @@ def build_pipeline(
         store,
     )
 
-    inventory_topic = source(config.topic(topics.INVENTORY))
+    inventory_reads = (config.topic(topics.INVENTORY),)
     # One agent owns the order state: it reads everything keyed by order id, so nothing races.
-    order_sources = source(config.topic(topics.ORDERS), config.topic(topics.SHIPMENTS), config.order_replies_topic)
-    shipment_topic = source(config.topic(topics.SHIPMENTS))
-    notification_topic = source(config.topic(topics.NOTIFICATIONS))
+    order_reads = (config.topic(topics.ORDERS), config.topic(topics.SHIPMENTS), config.order_replies_topic)
+    shipment_reads = (config.topic(topics.SHIPMENTS),)
+    notification_reads = (config.topic(topics.NOTIFICATIONS),)
+    app.passed_over = ignored_by_every_reader(
+        [
+            (inventory_reads, INVENTORY_OUTPUTS),
+            (order_reads, ORDER_OUTPUTS),
+            (shipment_reads, shipping.IGNORED),
+            (notification_reads, notify.IGNORED),
+        ]
+    )
+    inventory_topic = source(*inventory_reads)
+    order_sources = source(*order_reads)
+    shipment_topic = source(*shipment_reads)
+    notification_topic = source(*notification_reads)
     batch, within = config.batch_size, config.batch_within_s
 
     async def drive(stage: TableStage, stream: Any) -> None:
@@ -264,6 +276,15 @@ def build_pipeline(
         await send_all(app, expiry.due_messages(utc_now()))
 
     return app
+
+
+def ignored_by_every_reader(readers: Sequence[tuple[Sequence[str], frozenset[str]]]) -> dict[str, frozenset[bytes]]:
+    """Per topic, the event types that every stage reading it ignores: the worker passes those over unread."""
+    ignored: dict[str, frozenset[str]] = {}
+    for names, types in readers:
+        for name in names:
+            ignored[name] = ignored[name] & types if name in ignored else types
+    return {name: frozenset(kind.encode() for kind in types) for name, types in ignored.items() if types}
 
 
 class PaymentExpiry:
@@ -302,7 +323,7 @@ class PaymentExpiry:
             if state is None or not is_payment_overdue(state, now):
                 continue
             event: Event[OrderPaymentExpired] = payment_expired(state, now)
-            messages.append((self.config.topic(topics.ORDERS), order_id.encode(), encode(event)))
+            messages.append((self.config.topic(topics.ORDERS), order_id.encode(), encode(event), event.type))
             self.announced.add(order_id)
         return messages
 

@@ -10,6 +10,10 @@ Keys are partitioned by the producer's own partitioner, so a record lands where
 `producer.send` would have put it; changelog records carry their table partition explicitly. Within a
 topic-partition the records keep their order: batches for one partition are queued one after another and
 aiokafka keeps at most one in flight per partition.
+
+A record that carries an event gets its type as the `oms-type` header, so that a worker can pass over the
+outputs its stages ignore without decoding them (`pipeline/transport.py`). Not `ce_type`: in the
+CloudEvents Kafka binding that header means binary mode, and our values are structured-mode envelopes.
 """
 
 from __future__ import annotations
@@ -20,7 +24,8 @@ from typing import Any, cast
 
 import faust
 
-Record = tuple[str, int | None, bytes, bytes]  # topic, partition (None: by key), key, value
+Record = tuple[str, int | None, bytes, bytes, str | None]  # topic, partition (None: by key), key, value, event type
+TYPE_HEADER = "oms-type"
 
 
 def kafka_producer(app: faust.App) -> Any:
@@ -30,9 +35,9 @@ def kafka_producer(app: faust.App) -> Any:
 
 async def send_records(producer: Any, records: Iterable[Record]) -> None:
     """Send every record with an `AIOKafkaProducer` and return once the broker has acknowledged all of them."""
-    per_partition: dict[tuple[str, int], list[tuple[bytes, bytes]]] = {}
+    per_partition: dict[tuple[str, int], list[tuple[bytes, bytes, list[tuple[str, bytes]]]]] = {}
     partitions_of: dict[str, tuple[list[int], list[int]]] = {}
-    for topic, partition, key, value in records:
+    for topic, partition, key, value, kind in records:
         if partition is None:
             if topic not in partitions_of:
                 await producer.client._wait_on_metadata(topic)  # what `producer.send` awaits first too
@@ -41,15 +46,16 @@ async def send_records(producer: Any, records: Iterable[Record]) -> None:
                 partitions_of[topic] = (every, list(cluster.available_partitions_for_topic(topic)))
             # the producer's own partitioner, as `producer.send` would call it
             partition = producer._partitioner(key, *partitions_of[topic])
-        per_partition.setdefault((topic, partition), []).append((key, value))
+        headers = [(TYPE_HEADER, kind.encode())] if kind else []
+        per_partition.setdefault((topic, partition), []).append((key, value, headers))
     acks = []
     for (topic, partition), entries in per_partition.items():
         batch = producer.create_batch()
-        for key, value in entries:
-            if batch.append(key=key, value=value, timestamp=None) is None:  # full: send it, start the next
+        for key, value, headers in entries:
+            if batch.append(key=key, value=value, timestamp=None, headers=headers) is None:  # full: send, start anew
                 acks.append(await producer.send_batch(batch, topic, partition=partition))
                 batch = producer.create_batch()
-                if batch.append(key=key, value=value, timestamp=None) is None:
+                if batch.append(key=key, value=value, timestamp=None, headers=headers) is None:
                     raise ValueError(f"a record for {topic} is larger than the producer's batch size")
         batch.close()
         acks.append(await producer.send_batch(batch, topic, partition=partition))

@@ -43,7 +43,7 @@ log = logging.getLogger(__name__)
 S = TypeVar("S", bound=BaseModel)
 Handler = Callable[[S | None, Event[EventData], datetime], Awaitable[Decision[S]]]
 Route = Callable[[Event[EventData]], list[tuple[str, str]]]
-Message = tuple[str, bytes, bytes]  # topic, key, value
+Message = tuple[str, bytes, bytes, str]  # topic, key, value, event type (sent as the `oms-type` header)
 
 SEEN_IDS_KEPT = 64
 
@@ -179,7 +179,8 @@ class KeyedProcessor(Generic[S]):
             state = decision.state
             for emitted in decision.emitted:
                 value = encode(emitted)
-                result.messages.extend((topic, key_.encode(), value) for topic, key_ in self.route(emitted))
+                routes = self.route(emitted)
+                result.messages.extend((topic, key_.encode(), value, emitted.type) for topic, key_ in routes)
         result.states[key] = (stored.applied(position, message.offset, event_id, state), message.partition)
         result.applied += 1
 
@@ -197,7 +198,7 @@ class KeyedProcessor(Generic[S]):
         )
         dead_id = natural_id("deadletter", self.name, message.topic, str(message.partition), str(message.offset))
         event = new_event(data, source=f"oms.pipeline.{self.name}", id=dead_id)
-        return (self.deadletter_topic, event.subject.encode(), encode(event))
+        return (self.deadletter_topic, event.subject.encode(), encode(event), event.type)
 
 
 def summarize(result: BatchResult[Any]) -> str:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import uuid
 from collections.abc import Iterator
 
 import orjson
 import pytest
+from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from adapters.bootstrap import ensure_pipeline_topics, pipeline_config
+from adapters.kafka_offsets import log_end_offsets
 from adapters.settings import Settings
 from events import ReturnReceived, ReturnRequested, ShipmentDelivered, new_event, topics, utc_now
 from events.common import LineQty
@@ -97,6 +100,38 @@ async def test_paid_two_line_order_is_shipped_with_tracking_and_notified(
         worker=worker,
     )
     assert fold_stock(inventory, mug)[-1] == (3, 0)
+
+
+async def test_the_group_commits_past_the_outputs_it_passes_over(
+    kafka_bootstrap: str, prefix: str, worker: Worker
+) -> None:
+    """The notifications topic ends with `notification.sent` records, which the worker acknowledges without
+    handing them to a stage: the group's committed offsets still reach the end of the log."""
+    sku = b.unique_sku("CUP")
+    order = b.order_placed(lines={sku: 1})
+    await produce(kafka_bootstrap, prefix, [b.stock_received(sku, 1), order])
+    notifications = f"{prefix}{topics.NOTIFICATIONS}"
+    await wait_for(
+        kafka_bootstrap,
+        notifications,
+        lambda log: len(of_type(log, "oms.notification.sent", order_id=order.data.order_id)) == 2,
+        worker=worker,
+    )
+    ends = await log_end_offsets(kafka_bootstrap, [notifications])
+    consumer = AIOKafkaConsumer(bootstrap_servers=kafka_bootstrap, group_id=f"{prefix}oms-pipeline")
+    await consumer.start()
+    try:
+        committed: dict[TopicPartition, int | None] = {}
+        for _ in range(100):  # the worker commits every half second
+            committed = {TopicPartition(t, p): await consumer.committed(TopicPartition(t, p)) for t, p in ends}
+            if all(committed[TopicPartition(t, p)] == end for (t, p), end in ends.items() if end > 0):
+                break
+            await asyncio.sleep(0.2)
+    finally:
+        await consumer.stop()
+    assert {tp.partition: offset for tp, offset in committed.items() if ends[(tp.topic, tp.partition)] > 0} == {
+        p: end for (_, p), end in ends.items() if end > 0
+    }
 
 
 async def test_200_concurrent_orders_on_50_units_never_oversell(

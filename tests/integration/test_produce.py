@@ -36,7 +36,7 @@ async def test_keyed_records_land_on_the_partition_producer_send_picks(kafka_boo
     producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, acks=1)
     await producer.start()
     try:
-        await send_records(producer, [(batched, None, key, b"v") for key in keys])
+        await send_records(producer, [(batched, None, key, b"v", None) for key in keys])
         await asyncio.gather(*[await producer.send(sent_one_by_one, b"v", key=key) for key in keys])
     finally:
         await producer.stop()
@@ -56,7 +56,7 @@ async def test_records_keep_their_order_across_batches_and_explicit_partitions(k
     producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, acks=1, max_batch_size=16 * 1024)
     await producer.start()
     try:
-        records = [(topic, n % 2, b"k", f"{n:05d}".encode() + b"." * 1000) for n in range(100)]
+        records = [(topic, n % 2, b"k", f"{n:05d}".encode() + b"." * 1000, None) for n in range(100)]
         await send_records(producer, records)
         await send_records(producer, [])
     finally:
@@ -66,3 +66,17 @@ async def test_records_keep_their_order_across_batches_and_explicit_partitions(k
     for partition in (0, 1):
         values = [r.value[:5] for r in sorted(read, key=lambda r: r.offset) if r.partition == partition]
         assert values == [f"{n:05d}".encode() for n in range(partition, 100, 2)]
+
+
+async def test_an_event_s_type_travels_as_the_oms_type_header(kafka_bootstrap: str) -> None:
+    topic = f"typed-{uuid.uuid4().hex[:8]}"
+    await ensure_topics(kafka_bootstrap, [topic], partitions=1)
+    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, acks=1)
+    await producer.start()
+    try:
+        await send_records(producer, [(topic, 0, b"k", b"typed", "oms.stock.reserved"), (topic, 0, b"k", b"raw", None)])
+    finally:
+        await producer.stop()
+
+    headers = {record.value: list(record.headers) for record in await read_all(kafka_bootstrap, topic, 1, 2)}
+    assert headers == {b"typed": [("oms-type", b"oms.stock.reserved")], b"raw": []}

@@ -60,7 +60,7 @@ async def test_undecodable_and_rejected_messages_are_dead_lettered_with_reason_a
 
     adjusted = new_event(StockAdjusted(sku="SKU-2", delta=-1, reason="broken"), source="t")
     result = await processor({}).run([message(b"not json", 5), message(adjusted, 6)])
-    dead = [decode(value).data for topic, _, value in result.messages if topic == "dead"]
+    dead = [decode(value).data for topic, _, value, _ in result.messages if topic == "dead"]
     assert [d.kind for d in dead] == ["malformed_json", "rejected"]  # type: ignore[attr-defined]
     assert base64.b64decode(dead[0].original) == b"not json"  # type: ignore[attr-defined]
     assert "not allowed" in dead[1].reason  # type: ignore[attr-defined]
