@@ -286,17 +286,38 @@ def apply_order_batch(conn: Connection, items: Sequence[Positioned]) -> None:
     keys = {(event.subject,) for event in order_events}
     current = load_rows(conn, orders, keys)
     sales: dict[SalesKey, list[Row]] = {}
+    customers_changed: set[str] = set()
     for event in order_events:
         before = current.get((event.subject,))
         after = evolve_order(before, event)
         current[(event.subject,)] = after
         for key, delta in sales_changes(before, after, event):
             sales.setdefault(key, []).append(delta)
+        if _as_customer_sees_it(before) != _as_customer_sees_it(after):
+            customers_changed.update(row["customer_email"] for row in (before, after) if row and row["customer_email"])
     upsert(conn, orders, current.values())
     insert_new(conn, order_timeline, timeline)
     _write_sales(conn, sales)
-    emails = {row["customer_email"] for row in current.values() if row["customer_email"]}
-    _refresh_customers(conn, emails)
+    # Only placements, cancellations and refunds change a customer row; a confirmation or a shipment does not,
+    # and re-reading every order of a loyal customer at each of them made the customers view O(orders) an event.
+    _refresh_customers(conn, customers_changed)
+
+
+def _as_customer_sees_it(row: Row | None) -> tuple[Any, ...] | None:
+    """The fields of an order that `customer_from_orders` reads."""
+    if row is None:
+        return None
+    return (
+        row["customer_email"],
+        row["placed_at"],
+        row["status"] == "cancelled",
+        row["total_amount"],
+        row["refunded_amount"],
+        row["customer_name"],
+        row["customer_language"],
+        row["currency"],
+        row["channel"],
+    )
 
 
 def _write_sales(conn: Connection, deltas: dict[SalesKey, list[Row]]) -> None:

@@ -26,15 +26,16 @@ from events import (
     StockReserved,
     encode,
     new_event,
+    topics,
     utc_now,
 )
 from projections.archive import Record
 from projections.inventory import evolve_stock
 from projections.orders import customer_from_orders, evolve_order, sales_changes, summary_of
-from projections.projector import INVENTORY, apply_records
+from projections.projector import INVENTORY, ORDERS, apply_records
 from projections.queries import percentile
 from projections.rows import table_rows
-from projections.schema import create_tables, inventory
+from projections.schema import create_tables, customers, inventory
 from tests import builders as b
 
 
@@ -138,6 +139,30 @@ def test_customer_row_ignores_cancelled_spend_and_takes_the_latest_language() ->
     assert customer["orders_count"] == 3 and customer["cancelled_count"] == 1
     assert customer["total_spend"] == "15.00" and customer["channels"] == ["pos", "web"]
     assert customer["language"] == "fr"
+
+
+def test_the_customers_view_follows_placements_cancellations_and_refunds_one_batch_at_a_time() -> None:
+    """A customer row is refreshed only when an order changes what it reads: each step here comes in its own
+    batch, so a step that changed the row without a refresh would leave it stale."""
+    email = "kim@example.com"
+    shipped = OrderShipped(order_id="k-1", shipment_id="s", carrier="c", tracking_number="T1", tracking_url="https://t")
+    steps: list[tuple[Event[EventData], tuple[int, int, str]]] = [  # then (orders, cancelled, spend)
+        (b.order_placed("k-1", {"A": 1}, price="10.00", email=email), (1, 0, "10.00")),
+        (on(OrderConfirmed(order_id="k-1")), (1, 0, "10.00")),
+        (b.order_placed("k-2", {"A": 2}, price="5.00", email=email, channel="pos"), (2, 0, "20.00")),
+        (on(shipped), (2, 0, "20.00")),
+        (on(OrderCancelled(order_id="k-2", reason="x")), (2, 1, "10.00")),
+        (on(RefundIssued(order_id="k-1", amount=Decimal("4.00"), currency="EUR", reason="returned")), (2, 1, "6.00")),
+    ]
+    engine = create_engine("sqlite://")
+    with engine.begin() as conn:
+        create_tables(conn, ORDERS.tables)
+    for offset, (event, expected) in enumerate(steps):
+        with engine.begin() as conn:
+            apply_records(conn, ORDERS, [Record(topics.ORDERS, 0, offset, event.subject, encode(event))])
+            [row] = table_rows(conn, customers)
+        assert (row["orders_count"], row["cancelled_count"], row["total_spend"]) == expected, event.type
+    assert row["channels"] == ["pos", "web"]
 
 
 def test_nearest_rank_percentiles() -> None:
