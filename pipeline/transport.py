@@ -185,3 +185,9 @@ class App(faust.App):
         if self.monitor in self.sensors:
             self.sensors.remove(self.monitor)
         return dependencies
+
+    def on_rebalance_start(self) -> None:
+        super().on_rebalance_start()
+        # With no sensor faust's per-rebalance sensor state is empty, which it logs at every rebalance as
+        # "Missing sensor state"; a placeholder keeps the log for what matters (no sensor ever reads it).
+        self._rebalancing_sensor_state = self._rebalancing_sensor_state or {"sensors": None}

@@ -65,6 +65,24 @@ class Tracker:
     def placed(self, order_id: str, at: float) -> None:
         self.times(order_id).placed = at
 
+    def stuck(self, order_ids: list[str]) -> str:
+        """Where the orders not yet done have got to, e.g. "3 not confirmed, 4 confirmed, not notified"."""
+        where: dict[str, list[str]] = {}
+        for order_id in order_ids:
+            times = self.orders.get(order_id, OrderTimes())
+            if times.done is not None:
+                continue
+            if times.confirmed is None:
+                step = "not confirmed"
+            elif times.notified is None:
+                step = "confirmed, no shipped notification"
+            elif times.projected_shipped is None:
+                step = "notified, shipment not projected"
+            else:
+                step = "notified, notification not projected"
+            where.setdefault(step, []).append(order_id)
+        return "; ".join(f"{len(ids)} {step} (e.g. {', '.join(ids[:3])})" for step, ids in where.items())
+
     def done_count(self, phase: str) -> int:
         return sum(1 for _, order_id in self.done_times if order_id.startswith(phase))
 

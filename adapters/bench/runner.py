@@ -193,7 +193,8 @@ class Bench:
         await send_at_rate(producer, count, options.rate, make, sent)
         offered_s = time.monotonic() - started
         if not await tracker.wait_done("l-", count, options.phase_timeout_s, self.check_children):
-            raise BenchFailed(f"latency phase: {tracker.done_count('l-')} of {count} orders through")
+            through = tracker.done_count("l-")
+            raise BenchFailed(f"latency phase: {through} of {count} orders through; {tracker.stuck(ids)}")
         times = [tracker.orders[order_id] for order_id in ids]
         confirmed = [t.confirmed - t.placed for t in times if t.confirmed is not None and t.placed is not None]
         projected = [t.projected_shipped - t.placed for t in times if t.projected_shipped and t.placed]

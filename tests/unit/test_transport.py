@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 
 import pytest
 
@@ -58,7 +59,7 @@ async def test_cancelling_the_task_cancels_the_waiting_coroutine() -> None:
     assert cleaned_up == [True]
 
 
-def test_the_app_runs_without_faust_s_monitor_sensor() -> None:
+def test_the_app_runs_without_faust_s_monitor_sensor(caplog: pytest.LogCaptureFixture) -> None:
     from pipeline.transport import App
 
     app = App("t-monitor", broker="kafka://127.0.0.1:9", autodiscover=False, web_enabled=False)
@@ -66,3 +67,8 @@ def test_the_app_runs_without_faust_s_monitor_sensor() -> None:
     assert app.monitor not in app.sensors
     app.on_init_dependencies()  # a second start does not fail on the sensor already gone
     assert app.monitor not in app.sensors
+    with caplog.at_level(logging.WARNING):
+        app.on_rebalance_start()
+        app.on_rebalance_return()
+        app.on_rebalance_end()
+    assert not [r for r in caplog.records if "Missing sensor state" in r.getMessage()]
