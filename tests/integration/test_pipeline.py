@@ -118,20 +118,19 @@ async def test_the_group_commits_past_the_outputs_it_passes_over(
         worker=worker,
     )
     ends = await log_end_offsets(kafka_bootstrap, [notifications])
+    written = {TopicPartition(t, p): end for (t, p), end in ends.items() if end > 0}
     consumer = AIOKafkaConsumer(bootstrap_servers=kafka_bootstrap, group_id=f"{prefix}oms-pipeline")
     await consumer.start()
     try:
         committed: dict[TopicPartition, int | None] = {}
         for _ in range(100):  # the worker commits every half second
-            committed = {TopicPartition(t, p): await consumer.committed(TopicPartition(t, p)) for t, p in ends}
-            if all(committed[TopicPartition(t, p)] == end for (t, p), end in ends.items() if end > 0):
+            committed = {tp: await consumer.committed(tp) for tp in written}
+            if committed == written:
                 break
             await asyncio.sleep(0.2)
     finally:
         await consumer.stop()
-    assert {tp.partition: offset for tp, offset in committed.items() if ends[(tp.topic, tp.partition)] > 0} == {
-        p: end for (_, p), end in ends.items() if end > 0
-    }
+    assert committed == written
 
 
 async def test_200_concurrent_orders_on_50_units_never_oversell(
