@@ -14,6 +14,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
@@ -25,6 +26,10 @@ _SENT = b'"type":"oms.notification.sent"'
 _KIND_SHIPPED = b'"kind":"shipped"'
 
 Position = tuple[str, int]
+
+
+class BenchFailed(RuntimeError):
+    pass
 
 
 @dataclass
@@ -52,6 +57,9 @@ class Tracker:
     done_times: list[tuple[float, str]] = field(default_factory=list)
     poll_interval_s: float = 0.01
     _waiting: dict[Position, deque[tuple[int, str, str]]] = field(default_factory=dict)
+    _tracked: dict[Position, int] = field(default_factory=dict)
+    _tailed: dict[Position, int] = field(default_factory=dict)
+    _gaps: list[tuple[Position, int, int]] = field(default_factory=list)
     _finished: set[str] = field(default_factory=set)
     _consumer: AIOKafkaConsumer | None = None
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
@@ -81,7 +89,19 @@ class Tracker:
             else:
                 step = "notified, notification not projected"
             where.setdefault(step, []).append(order_id)
-        return "; ".join(f"{len(ids)} {step} (e.g. {', '.join(ids[:3])})" for step, ids in where.items())
+        said = "; ".join(f"{len(ids)} {step} (e.g. {', '.join(ids[:3])})" for step, ids in where.items())
+        return f"{said}; {self._positions()}" if where else said
+
+    def _positions(self) -> str:
+        """Per partition: the last offset tailed, the projector's tracked offset and the first still waiting."""
+        parts = []
+        for position in sorted(self._waiting.keys() | self._tailed.keys()):
+            waiting = self._waiting.get(position)
+            head = f", waiting from {waiting[0][0]} ({len(waiting)})" if waiting else ""
+            tailed, tracked = self._tailed.get(position, -1), self._tracked.get(position, -1)
+            parts.append(f"{position[0]}/{position[1]} tailed {tailed} projected {tracked}{head}")
+        gaps = ", ".join(f"{t}/{p} {a}->{b}" for (t, p), a, b in self._gaps[:5])
+        return "; ".join(parts) + (f"; tail skipped offsets: {gaps}" if gaps else "")
 
     def done_count(self, phase: str) -> int:
         return sum(1 for _, order_id in self.done_times if order_id.startswith(phase))
@@ -101,7 +121,10 @@ class Tracker:
         consumer.assign(assigned)
         await consumer.seek_to_beginning(*assigned)
         self._consumer = consumer
-        self._tasks = [asyncio.create_task(self._tail()), asyncio.create_task(self._poll_positions())]
+        self._tasks = [
+            asyncio.create_task(self._tail(), name="log tail"),
+            asyncio.create_task(self._poll_positions(), name="projector poller"),
+        ]
 
     async def stop(self) -> None:
         for task in self._tasks:
@@ -117,9 +140,16 @@ class Tracker:
             batch = await self._consumer.getmany(timeout_ms=50, max_records=10_000)
             now = time.time()
             for tp, records in batch.items():
-                position = (tp.topic, tp.partition)
-                for record in records:
-                    self._seen(position, tp.topic == orders_topic, record.offset, record.key, record.value, now)
+                self._took((tp.topic, tp.partition), tp.topic == orders_topic, records, now)
+
+    def _took(self, position: Position, on_orders: bool, records: list[Any], now: float) -> None:
+        """Records tailed from one partition, in offset order; a skipped offset is remembered for the report."""
+        for record in records:
+            previous = self._tailed.get(position)
+            if previous is not None and record.offset != previous + 1:
+                self._gaps.append((position, previous, record.offset))
+            self._tailed[position] = record.offset
+            self._seen(position, on_orders, record.offset, record.key, record.value, now)
 
     def _seen(
         self, position: Position, on_orders: bool, offset: int, key: bytes | None, value: bytes, now: float
@@ -153,6 +183,7 @@ class Tracker:
             conn.close()
 
     def _covered(self, tracked: dict[Position, int], now: float) -> None:
+        self._tracked = tracked
         for position, waiting in self._waiting.items():
             last = tracked.get(position, -1)
             while waiting and waiting[0][0] <= last:
@@ -170,11 +201,18 @@ class Tracker:
             self._finished.add(order_id)
             self.done_times.append((done, order_id))
 
+    def check(self) -> None:
+        """Raise what stopped the tail or the poller, if one has stopped: no order would be done after it."""
+        for task in self._tasks:
+            if task.done() and not task.cancelled():
+                raise BenchFailed(f"the bench's {task.get_name()} stopped: {task.exception()!r}")
+
     async def wait_done(self, phase: str, count: int, timeout_s: float, check: Callable[[], None]) -> bool:
         """Wait until `count` orders whose id starts with `phase` are done; `check` raises if a child died."""
         deadline = time.monotonic() + timeout_s
         while self.done_count(phase) < count:
             check()
+            self.check()
             if time.monotonic() > deadline:
                 return False
             await asyncio.sleep(0.05)

@@ -19,7 +19,7 @@ from aiokafka import AIOKafkaConsumer
 
 from adapters.bench.baselines import run_baselines
 from adapters.bench.load import Catalogue, OrderMaker, producer_for, send_at_rate, send_batch, stock_messages
-from adapters.bench.observe import Tracker, percentiles
+from adapters.bench.observe import BenchFailed, Tracker, percentiles
 from adapters.bench.procs import Child, Usage, oms_child
 from adapters.bootstrap import ensure_pipeline_topics, pipeline_config
 from adapters.broker import EmbeddedBroker
@@ -48,10 +48,6 @@ class BenchOptions:
     phase_timeout_s: float = 240.0
     skip_baselines: bool = False
     workers: int = 1
-
-
-class BenchFailed(RuntimeError):
-    pass
 
 
 def machine() -> dict[str, Any]:
