@@ -31,7 +31,7 @@ from events import (
 )
 from projections.archive import Record
 from projections.inventory import evolve_stock
-from projections.orders import customer_from_orders, evolve_order, sales_changes, summary_of
+from projections.orders import CUSTOMER_FIELDS, customer_from_orders, evolve_order, sales_changes, summary_of
 from projections.projector import INVENTORY, ORDERS, apply_records
 from projections.queries import percentile
 from projections.rows import table_rows
@@ -139,6 +139,9 @@ def test_customer_row_ignores_cancelled_spend_and_takes_the_latest_language() ->
     assert customer["orders_count"] == 3 and customer["cancelled_count"] == 1
     assert customer["total_spend"] == "15.00" and customer["channels"] == ["pos", "web"]
     assert customer["language"] == "fr"
+    # the customers view loads only these columns of the orders view: the row must not need another one
+    slim = [{name: row[name] for name in CUSTOMER_FIELDS} for row in (late, gone, early)]
+    assert customer_from_orders("ada@example.com", slim) == customer
 
 
 def test_the_customers_view_follows_placements_cancellations_and_refunds_one_batch_at_a_time() -> None:
