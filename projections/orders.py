@@ -46,7 +46,7 @@ from events import (
     StockReturned,
     topics,
 )
-from projections.rows import Row, chunks, insert_new, load_rows, upsert
+from projections.rows import Row, chunks, inserted_keys, load_rows, upsert
 from projections.schema import customers, order_timeline, orders, sales_daily
 
 STATUSES = (
@@ -294,9 +294,20 @@ def customer_from_orders(email: str, rows: Sequence[Row]) -> Row:
 # --- the batch step -------------------------------------------------------------------------
 
 
+def record_timeline(conn: Connection, items: Sequence[Positioned]) -> set[str]:
+    """Add the timeline rows of `items` that are not there yet; return their event ids.
+
+    The timeline is keyed by event id, so this is also the orders projection's check for redelivered events:
+    a second table of seen ids would be another index of the same random keys, and it was half of what the
+    projector wrote to disk (3.5 of 6.6 GB in a 30,000-order `oms bench`).
+    """
+    rows = [timeline_row(item) for item in items if item.event.data.topic in TIMELINE_TOPICS]
+    return inserted_keys(conn, order_timeline, rows, "event_id")
+
+
 def apply_order_batch(conn: Connection, items: Sequence[Positioned]) -> None:
-    """Fold a batch of (deduplicated, in log order per partition) events into the order views."""
-    timeline = [timeline_row(item) for item in items if item.event.data.topic in TIMELINE_TOPICS]
+    """Fold a batch of (deduplicated, in log order per partition) events into the orders, customers and sales
+    views; `record_timeline` has written their timeline rows."""
     order_events = [item.event for item in items if item.event.data.topic == topics.ORDERS]
     keys = {(event.subject,) for event in order_events}
     current = load_rows(conn, orders, keys)
@@ -311,7 +322,6 @@ def apply_order_batch(conn: Connection, items: Sequence[Positioned]) -> None:
         if _as_customer_sees_it(before) != _as_customer_sees_it(after):
             customers_changed.update(row["customer_email"] for row in (before, after) if row and row["customer_email"])
     upsert(conn, orders, current.values())
-    insert_new(conn, order_timeline, timeline)
     _write_sales(conn, sales)
     # Only placements, cancellations and refunds change a customer row; a confirmation or a shipment does not,
     # and re-reading every order of a loyal customer at each of them made the customers view O(orders) an event.

@@ -16,11 +16,22 @@ from events import Event, EventData, topics
 from projections import archive as history
 from projections.archive import Record, decoded
 from projections.inventory import apply_inventory_batch
-from projections.orders import TIMELINE_TOPICS, Positioned, apply_order_batch
+from projections.orders import TIMELINE_TOPICS, Positioned, apply_order_batch, record_timeline
 from projections.schema import archive, customers, inventory, order_timeline, orders, sales_daily
 from projections.tracking import Position, first_sightings, record_offsets, tracked_offsets
 
 Decoded = tuple[Record, Event[EventData] | None]
+NewIds = Callable[[Connection, str, Sequence[Decoded]], set[str]]
+
+
+def remembered_in_seen_events(conn: Connection, projection: str, items: Sequence[Decoded]) -> set[str]:
+    """The ids in `items` that `projection` has not seen, now remembered in the shared seen-events table."""
+    return first_sightings(conn, projection, [str(event.id) for _, event in items if event is not None])
+
+
+def written_to_timeline(conn: Connection, _projection: str, items: Sequence[Decoded]) -> set[str]:
+    """The orders projection's own timeline, keyed by event id, tells which ids are new as it takes them."""
+    return record_timeline(conn, [Positioned(r.topic, r.partition, r.offset, e) for r, e in items if e is not None])
 
 
 @dataclass(frozen=True)
@@ -30,7 +41,8 @@ class Projection:
     topics: tuple[str, ...]
     tables: tuple[Table, ...]
     apply: Callable[[Connection, Sequence[Decoded]], None]
-    drops_duplicates: bool = True
+    # How redelivered events are told from new ones (None: every event counts, as in the archive).
+    new_ids: NewIds | None = remembered_in_seen_events
 
 
 def _apply_orders(conn: Connection, items: Sequence[Decoded]) -> None:
@@ -50,6 +62,7 @@ ORDERS = Projection(
     topics=TIMELINE_TOPICS,
     tables=(orders, order_timeline, customers, sales_daily),
     apply=_apply_orders,
+    new_ids=written_to_timeline,
 )
 INVENTORY = Projection(
     name="inventory",
@@ -64,7 +77,7 @@ ARCHIVE = Projection(
     topics=(*topics.PUBLIC_TOPICS, topics.ORDER_REPLIES),
     tables=(archive,),
     apply=history.append,
-    drops_duplicates=False,  # the archive keeps the log as it was, redeliveries and all
+    new_ids=None,  # the archive keeps the log as it was, redeliveries and all
 )
 
 PROJECTIONS: dict[str, Projection] = {p.name: p for p in (ORDERS, INVENTORY, ARCHIVE)}
@@ -93,15 +106,14 @@ def apply_records(conn: Connection, projection: Projection, records: Sequence[Re
     if not fresh:
         return 0
     items = [(record, decoded(record.value)) for record in fresh]
-    if projection.drops_duplicates:
-        items = _first_sightings(conn, projection.name, items)
+    if projection.new_ids is not None:
+        items = _first_sightings(items, projection.new_ids(conn, projection.name, items))
     projection.apply(conn, items)
     record_offsets(conn, projection.name, _last_offsets(fresh))
     return len(items)
 
 
-def _first_sightings(conn: Connection, projection: str, items: list[Decoded]) -> list[Decoded]:
-    new = first_sightings(conn, projection, [str(event.id) for _, event in items if event is not None])
+def _first_sightings(items: list[Decoded], new: set[str]) -> list[Decoded]:
     kept: list[Decoded] = []
     for record, event in items:
         if event is not None and str(event.id) in new:

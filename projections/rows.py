@@ -58,6 +58,21 @@ def insert_new(conn: Connection, table: Table, rows: Iterable[Row]) -> None:
     conn.execute(dialect.insert(table).on_conflict_do_nothing(), batch)
 
 
+def inserted_keys(conn: Connection, table: Table, rows: Sequence[Row], key: str) -> set[Any]:
+    """Insert the `rows` whose primary key is not there yet; return the `key` column of those inserted.
+
+    One INSERT .. ON CONFLICT DO NOTHING RETURNING: the check and the insert are the same statement, so its
+    cost does not grow with the table. Of rows sharing a key, the first one is inserted.
+    """
+    if not rows:
+        return set()
+    dialect = sqlite if conn.dialect.name == "sqlite" else postgresql
+    statement = dialect.insert(table).on_conflict_do_nothing().returning(table.c[key])
+    # by key (stable, so the first of equal keys stays first): concurrent writers take row locks in one order
+    ordered = sorted(rows, key=lambda row: row[key])
+    return set(conn.execute(statement, ordered).scalars())
+
+
 def table_rows(conn: Connection, table: Table) -> list[Row]:
     """Every row of `table` in primary-key order: what "row for row" compares."""
     order = [table.c[name] for name in primary_key(table)]

@@ -11,9 +11,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from sqlalchemy import Connection, select
-from sqlalchemy.dialects import postgresql, sqlite
 
-from projections.rows import upsert
+from projections.rows import inserted_keys, upsert
 from projections.schema import seen_events, tracking
 
 Position = tuple[str, int]  # (topic, partition)
@@ -39,15 +38,6 @@ def record_offsets(conn: Connection, projection: str, offsets: dict[Position, in
 
 
 def first_sightings(conn: Connection, projection: str, event_ids: Iterable[str]) -> set[str]:
-    """Remember `event_ids` for `projection`; return those it had not seen before.
-
-    One INSERT .. ON CONFLICT DO NOTHING RETURNING: the check and the remembering are the same statement,
-    so its cost does not grow with the table (a SELECT .. IN on it did, on PostgreSQL).
-    """
-    wanted = sorted(set(event_ids))
-    if not wanted:
-        return set()
-    dialect = sqlite if conn.dialect.name == "sqlite" else postgresql
-    statement = dialect.insert(seen_events).on_conflict_do_nothing().returning(seen_events.c.event_id)
-    rows = [{"projection": projection, "event_id": event_id} for event_id in wanted]
-    return set(conn.execute(statement, rows).scalars())
+    """Remember `event_ids` for `projection`; return those it had not seen before."""
+    rows = [{"projection": projection, "event_id": event_id} for event_id in set(event_ids)]
+    return inserted_keys(conn, seen_events, rows, "event_id")

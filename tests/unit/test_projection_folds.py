@@ -35,7 +35,7 @@ from projections.orders import CUSTOMER_FIELDS, customer_from_orders, evolve_ord
 from projections.projector import INVENTORY, ORDERS, apply_records
 from projections.queries import percentile
 from projections.rows import table_rows
-from projections.schema import create_tables, customers, inventory
+from projections.schema import create_tables, customers, inventory, order_timeline, orders
 from tests import builders as b
 
 
@@ -166,6 +166,25 @@ def test_the_customers_view_follows_placements_cancellations_and_refunds_one_bat
             [row] = table_rows(conn, customers)
         assert (row["orders_count"], row["cancelled_count"], row["total_spend"]) == expected, event.type
     assert row["channels"] == ["pos", "web"]
+
+
+def test_the_orders_projection_folds_a_redelivered_event_once_and_keeps_its_first_timeline_row() -> None:
+    placed = b.order_placed("r-1", {"A": 1}, price="10.00")
+    refund = on(RefundIssued(order_id="r-1", amount=Decimal("4.00"), currency="EUR", reason="damaged"))
+    engine = create_engine("sqlite://")
+    with engine.begin() as conn:
+        create_tables(conn, ORDERS.tables)
+        first = [Record(topics.ORDERS, 0, 0, "r-1", encode(placed)), Record(topics.ORDERS, 0, 1, "r-1", encode(refund))]
+        assert apply_records(conn, ORDERS, [*first, Record(topics.ORDERS, 1, 0, "r-1", encode(refund))]) == 2
+        assert apply_records(conn, ORDERS, [Record(topics.ORDERS, 0, 2, "r-1", encode(refund))]) == 0  # re-emitted
+        [order] = table_rows(conn, orders)
+        [customer] = table_rows(conn, customers)
+        timeline = table_rows(conn, order_timeline)
+    assert order["refunded_amount"] == "4.00" and customer["total_spend"] == "6.00"
+    assert [(row["partition"], row["offset"]) for row in sorted(timeline, key=lambda r: r["offset"])] == [
+        (0, 0),
+        (0, 1),
+    ]
 
 
 def test_nearest_rank_percentiles() -> None:
