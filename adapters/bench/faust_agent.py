@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import time
 from pathlib import Path
 from typing import Any
@@ -51,10 +52,17 @@ def main() -> None:
             if count == args.count:
                 await sent  # the last output is on the broker
                 seconds = time.perf_counter() - started
-                await asyncio.to_thread(result.write_bytes, orjson.dumps({"events": count, "seconds": seconds}))
+                await asyncio.to_thread(_write_atomically, result, orjson.dumps({"events": count, "seconds": seconds}))
 
     asyncio.set_event_loop(asyncio.new_event_loop())
     quiet_faust_worker(app, "warn").execute_from_commandline()  # the same worker set-up as `oms worker`
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    """The bench polls for `path`: it must never see the file created but not yet written."""
+    partial = path.with_suffix(".partial")
+    partial.write_bytes(data)
+    os.replace(partial, path)
 
 
 if __name__ == "__main__":
