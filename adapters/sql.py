@@ -46,6 +46,9 @@ def _sqlite_engine(url: str, database: str | None, **options: Any) -> Engine:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        # Checkpoint every 64 MB of log, not every 4 MB: a page the projector rewrites in many batches is then
+        # copied back once (30,000-order bench: 4.4 -> 3.4 GB written to disk)
+        cursor.execute("PRAGMA wal_autocheckpoint=16384")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
 
