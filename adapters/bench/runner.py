@@ -47,7 +47,11 @@ class BenchOptions:
     startup_timeout_s: float = 90.0
     phase_timeout_s: float = 240.0
     skip_baselines: bool = False
-    workers: int = 1
+    workers: int | None = None  # None: one per core, at most one per partition
+
+    def worker_count(self) -> int:
+        """`workers`, or one per core: a worker's four stages share one event loop, which one core runs."""
+        return self.workers or min(os.cpu_count() or 1, self.partitions)
 
 
 def machine() -> dict[str, Any]:
@@ -101,7 +105,8 @@ class Bench:
                 raise BenchFailed(f"{child.name} exited:\n{child.log_tail()}")
 
     async def run(self) -> dict[str, Any]:
-        result: dict[str, Any] = {"machine": machine(), "options": _options_json(self.options)}
+        options = {**_options_json(self.options), "workers": self.options.worker_count()}
+        result: dict[str, Any] = {"machine": machine(), "options": options}
         self.broker.start()
         try:
             result.update(await self._pipeline_phases())
@@ -132,7 +137,7 @@ class Bench:
         only = [arg for name in options.projections for arg in ("--only", name)]
         workers = [
             oms_child(_worker_name(n), ["worker", "--loglevel", "warn"], env, self.workdir).start()
-            for n in range(options.workers)
+            for n in range(options.worker_count())
         ]
         worker = workers[0]
         projector = oms_child("projector", ["project", "--bootstrap", bootstrap, *only], env, self.workdir).start()
@@ -244,7 +249,7 @@ class Bench:
             "events_per_s": round(on_logs / elapsed, 1),
             "events": on_logs,
             "events_per_order": round(on_logs / max(1, len(done)), 2),
-            "workers": options.workers,
+            "workers": options.worker_count(),
             "worker_input_events_per_s": round(consumed / elapsed, 1),
             "changelog_writes_per_s": round(changelog / elapsed, 1),
             "views_shipped": shipped,

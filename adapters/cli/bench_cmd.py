@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 from pathlib import Path
 from typing import Any
 
@@ -57,9 +56,7 @@ def bench(
     unknown = [name for name in projections if name not in PROJECTIONS]
     if unknown or "orders" not in projections:
         raise typer.BadParameter(f"projections are among {PROJECTIONS} and include orders")
-    if workers is None:  # one per core: a worker's stages share one event loop, which one core runs
-        workers = min(os.cpu_count() or 1, partitions)
-    if workers > partitions:
+    if workers is not None and workers > partitions:
         raise typer.BadParameter(f"{workers} workers need at least as many partitions (--partitions {partitions})")
     options = BenchOptions(
         orders=orders,

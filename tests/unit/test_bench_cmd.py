@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
+
 from typer import Typer
 from typer.testing import CliRunner
 
+from adapters.bench import BenchOptions
 from adapters.cli.bench_cmd import register
 
 
@@ -25,3 +28,9 @@ def test_projections_must_include_orders() -> None:
     result = CliRunner().invoke(_bench_app(), ["bench", "--projection", "inventory"])
     assert result.exit_code == 2
     assert "include orders" in result.output
+
+
+def test_the_bench_runs_one_worker_per_core_by_default_but_never_more_than_partitions() -> None:
+    assert BenchOptions(workers=3, partitions=4).worker_count() == 3
+    assert BenchOptions(partitions=1).worker_count() == 1
+    assert BenchOptions(partitions=64).worker_count() == (os.cpu_count() or 1)
