@@ -329,20 +329,10 @@ def apply_order_batch(conn: Connection, items: Sequence[Positioned]) -> None:
 
 
 def _as_customer_sees_it(row: Row | None) -> tuple[Any, ...] | None:
-    """The fields of an order that `customer_from_orders` reads."""
+    """The fields of an order that `customer_from_orders` reads; of the status, only whether it is cancelled."""
     if row is None:
         return None
-    return (
-        row["customer_email"],
-        row["placed_at"],
-        row["status"] == "cancelled",
-        row["total_amount"],
-        row["refunded_amount"],
-        row["customer_name"],
-        row["customer_language"],
-        row["currency"],
-        row["channel"],
-    )
+    return tuple(row["status"] == "cancelled" if name == "status" else row[name] for name in CUSTOMER_FIELDS)
 
 
 def _write_sales(conn: Connection, deltas: dict[SalesKey, list[Row]]) -> None:
