@@ -7,12 +7,16 @@ from typing import Any
 
 from adapters.carriers import SimulatedCarrier
 from adapters.kafka_admin import ensure_topics
+from adapters.kafka_offsets import KafkaChangelogReader
 from adapters.notifiers import FileOutbox, SmtpNotifier
 from adapters.settings import Settings
 from adapters.state_store import SqliteStateStore
 from events import topics
 from pipeline.config import PipelineConfig
 from pipeline.ports import Carrier, Notifier
+
+STATE_FILE = "pipeline-state.sqlite3"
+"""The processors' local copy of their changelogs, under the data folder (workers on one machine share it)."""
 
 
 def pipeline_config(settings: Settings, bootstrap: str) -> PipelineConfig:
@@ -40,7 +44,12 @@ def default_notifier(settings: Settings) -> Notifier:
 
 
 async def ensure_pipeline_topics(config: PipelineConfig, replication_factor: int = 1) -> list[str]:
+    """The public topics, the internal replies topic and the stages' changelogs, each with the same partitions
+    (a stage's state for a key lives in the changelog partition of the key's input partition)."""
+    from pipeline.app import STAGE_TABLES  # deferred: importing faust is slow and only workers need it
+
     names = [config.topic(name) for name in topics.PUBLIC_TOPICS] + [config.order_replies_topic]
+    names += [config.changelog_topic(table) for table in STAGE_TABLES]
     return await ensure_topics(config.bootstrap, names, config.partitions, replication_factor)
 
 
@@ -50,11 +59,12 @@ def bootstrap_pipeline(
     from pipeline.app import build_pipeline  # deferred: importing faust is slow and only workers need it
 
     config = pipeline_config(settings, bootstrap)
-    store = (
-        SqliteStateStore(settings.data_dir / "pipeline-state.sqlite3") if settings.pipeline_state == "sqlite" else None
-    )
     return build_pipeline(
-        config, carrier=carrier or SimulatedCarrier(), notifier=notifier or default_notifier(settings), store=store
+        config,
+        carrier=carrier or SimulatedCarrier(),
+        notifier=notifier or default_notifier(settings),
+        store=SqliteStateStore(settings.data_dir / STATE_FILE),
+        reader=KafkaChangelogReader(bootstrap),
     )
 
 

@@ -41,11 +41,6 @@ class Settings(BaseSettings):
     pipeline_app: str = Field(
         default="oms-pipeline", description="Faust app id: the processors' consumer group and table names."
     )
-    pipeline_state: Literal["changelog", "sqlite"] = Field(
-        default="changelog",
-        description="Where processors keep state: the table changelogs only, or also SQLite under data_dir "
-        "(what the embedded demo uses, since the embedded broker forgets its changelogs when it stops).",
-    )
     payment_timeout_s: float = Field(default=1800.0, gt=0, description="Unpaid orders are cancelled after this.")
     split_shipments: bool = Field(default=False, description="Ship available lines first instead of whole orders.")
     notifier: Literal["outbox", "smtp"] = "outbox"

@@ -14,6 +14,11 @@ DeadLetterKind = Literal[
     "unsupported_version",
     "invalid_data",
     "wrong_topic",
+    "wrong_key",
+    "wrong_partition",
+    "invalid_key",
+    "no_value",
+    "oversized",
     "rejected",
     "carrier_failed",
     "notifier_failed",
@@ -21,7 +26,8 @@ DeadLetterKind = Literal[
 
 
 class DeadLetterRecorded(EventData):
-    """`original` is the message value as base64, so nothing is lost and it can be re-driven."""
+    """`original` is the message value as base64, so nothing is lost and it can be re-driven. Of a record over
+    64 KiB it keeps the first 64 KiB (`original_size` says how large it was); the record stays at its offset."""
 
     event_type = "oms.deadletter.recorded"
     topic = topics.DEADLETTER
@@ -35,6 +41,7 @@ class DeadLetterRecorded(EventData):
     kind: DeadLetterKind
     reason: str
     original: str
+    original_size: Count | None = None
 
 
 DEADLETTER_EVENTS: tuple[type[EventData], ...] = (DeadLetterRecorded,)

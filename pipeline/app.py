@@ -1,11 +1,10 @@
-"""The faust application: topics, tables and thin agents around the pure rules.
+"""The faust application: topics, the stages' state and thin agents around the pure rules.
 
 Built by `build_pipeline()`; nothing is created or connected at import time.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
@@ -18,12 +17,14 @@ from pydantic import BaseModel
 from events import Event, EventData, OrderPaymentExpired, encode, topics, utc_now
 from pipeline import notify, shipping, transport
 from pipeline.config import PipelineConfig
-from pipeline.ports import Carrier, Notifier, StateStore
-from pipeline.produce import kafka_producer, send_records
+from pipeline.ports import Carrier, ChangelogReader, LocalStateStore, Notifier, StateWrite
+from pipeline.produce import Record, kafka_producer, send_records
 from pipeline.rules.common import Decision
 from pipeline.rules.inventory import SkuStock, decide_stock
 from pipeline.rules.orders import OrderState, decide_order, is_payment_overdue, payment_expired
-from pipeline.shell import Incoming, KeyedProcessor, Message, StateCodec, Stored
+from pipeline.shell import Incoming, Intake, KeyedProcessor, Message, StateCodec, Stored
+from pipeline.state import StageState, Written
+from pipeline.transport import partition_finder
 
 log = logging.getLogger(__name__)
 
@@ -80,31 +81,21 @@ def faust_app(config: PipelineConfig) -> faust.App:
 
 
 class TableStage:
-    """One keyed processor wired to a faust table: run a batch, send, wait for acks, then persist."""
+    """One keyed processor and its state: run a batch, send, wait for acks, then persist."""
 
-    def __init__(
-        self,
-        app: faust.App,
-        table: Any,
-        processor_factory: Any,
-        state_type: type[S],
-        store: StateStore | None = None,
-    ) -> None:
+    def __init__(self, app: faust.App, state: StageState, processor_factory: Any, state_type: type[S]) -> None:
         self.app = app
-        self.table = table
+        self.state = state
         self.codec = StateCodec(state_type)
-        self.processor: KeyedProcessor[Any] = processor_factory(self.load)
-        self.store = store
-        self._restored = store is None
-        self.on_saved: Callable[[str, Any], None] | None = None
-        # Decoded states next to the table's bytes. An entry is used only while the table still holds the
-        # very bytes object it was decoded from, so a changelog recovery after a rebalance can never be
-        # shadowed by a stale decode.
+        self.processor: KeyedProcessor[Any] = processor_factory(self.load, state.applied)
+        self.on_saved: Callable[[str, int, Any], None] | None = None
+        # Decoded states next to the state's bytes. An entry is used only while the state still holds the very
+        # bytes object it was decoded from, so a restore after a rebalance can never be shadowed by a stale decode.
         self._decoded: OrderedDict[bytes, tuple[bytes, Stored[Any]]] = OrderedDict()
 
-    def load(self, key: str) -> Stored[Any]:
+    def load(self, key: str, partition: int) -> Stored[Any]:
         key_bytes = key.encode()
-        raw = self.table.data.get(key_bytes)
+        raw = self.state.get(partition, key_bytes)
         cached = self._decoded.get(key_bytes)
         if cached is not None and cached[0] is raw:
             self._decoded.move_to_end(key_bytes)
@@ -120,36 +111,38 @@ class TableStage:
         if len(self._decoded) > DECODED_STATES_KEPT:
             self._decoded.popitem(last=False)
 
-    def restore(self) -> None:
-        """Once, after faust has recovered the table: fill in what only the durable store remembers."""
-        if self._restored or self.store is None:
-            return
-        for key, raw in self.store.load_all(self.table.name).items():
-            if key not in self.table.data:
-                self.table.data[key] = raw
-        self._restored = True
-
     async def process(self, batch: Sequence[Any]) -> None:
-        self.restore()
         incoming = [_incoming(event.message) for event in batch]
+        await self.state.restore({message.partition for message in incoming})
         result = await self.processor.run(incoming)
         await send_all(self.app, result.messages)
-        changelog = self.table.changelog_topic.get_topic_name()
-        written = []
+        changelog = self.state.changelog_topic
+        records: list[Record] = []
+        writes: dict[int, list[StateWrite]] = {}
         for key, (stored, partition) in result.states.items():
             if self.on_saved is not None:
-                self.on_saved(key, stored.state)
+                self.on_saved(key, partition, stored.state)
             raw = self.codec.dumps(stored)
             key_bytes = key.encode()
-            self.table.data[key_bytes] = raw
-            self._remember(key_bytes, raw, stored)
-            written.append((changelog, partition, key_bytes, raw, None))
+            records.append((changelog, partition, key_bytes, raw, None))
+            writes.setdefault(partition, []).append(StateWrite(key_bytes, raw, stored.fresh_ids))
+            self._remember(key_bytes, raw, Stored(stored.state, stored.offsets))
         # The inputs are acked (and later committed) only once their state is on the changelog, so a
-        # rebalance that restores the table from the changelog never restores it to before a committed input.
-        await send_records(kafka_producer(self.app), written)
-        if self.store is not None and written:
-            rows = [(key_bytes, raw) for _, _, key_bytes, raw, _ in written]
-            await asyncio.to_thread(self.store.save_many, self.table.name, rows)
+        # rebalance that restores the state from the changelog never restores it to before a committed input.
+        landed = await send_records(kafka_producer(self.app), records)
+        await self.state.saved(writes, {p: _contiguous(p, landed.get((changelog, p), [])) for p in writes})
+
+
+def _contiguous(partition: int, batches: list[tuple[int, int]]) -> Written | None:
+    """Where a partition's records landed, if they landed one after another (no other writer in between)."""
+    if not batches:
+        return None
+    first, count = batches[0]
+    for offset, more in batches[1:]:
+        if offset != first + count:
+            return None
+        count += more
+    return Written(partition, first, count)
 
 
 def _incoming(message: Any) -> Incoming:
@@ -161,8 +154,17 @@ async def send_all(app: faust.App, messages: Sequence[Message]) -> None:
     await send_records(kafka_producer(app), ((topic, None, key, value, kind) for topic, key, value, kind in messages))
 
 
+STAGE_TABLES = ("sku_to_stock", "order_to_state", "order_to_shipments", "order_to_notifications")
+"""The state of each stage (inventory, orders, shipping, notify), by the name of its changelog."""
+
+
 def build_pipeline(
-    config: PipelineConfig, *, carrier: Carrier, notifier: Notifier, store: StateStore | None = None
+    config: PipelineConfig,
+    *,
+    carrier: Carrier,
+    notifier: Notifier,
+    store: LocalStateStore,
+    reader: ChangelogReader,
 ) -> faust.App:
     """The whole pipeline as one faust app; `oms worker` runs it, more workers share the partitions."""
     app = faust_app(config)
@@ -170,8 +172,9 @@ def build_pipeline(
     def source(*names: str) -> Any:
         return app.topic(*names, key_type=bytes, value_type=bytes, value_serializer="raw", key_serializer="raw")
 
-    def table(name: str) -> Any:
-        return app.Table(name, default=None, key_type=bytes, value_type=bytes)  # bytes -> raw serializers
+    def state(table: str) -> StageState:
+        topic = config.changelog_topic(table)
+        return StageState(topic, topic, store, reader)  # its changelog names the state, in the local store too
 
     def route_default(event: Event[EventData]) -> list[tuple[str, str]]:
         return [(config.topic(event.topic), event.subject)]
@@ -190,82 +193,115 @@ def build_pipeline(
             state, event, now, payment_timeout=config.payment_timeout, split_shipments=config.split_shipments
         )
 
-    def processor(name: str, handle: Any, route: Any, ignored: frozenset[str], concurrent_keys: int = 1) -> Any:
-        return lambda load: KeyedProcessor(
-            name, handle, route, load, config.deadletter_topic, ignored, concurrent_keys=concurrent_keys
+    home = partition_finder(app)
+
+    def processor(
+        name: str, handle: Any, route: Any, ignored: frozenset[str], reads: dict[str, str], concurrent_keys: int = 1
+    ) -> Any:
+        keyed_by_order = frozenset({config.order_replies_topic}) & set(reads)
+        intake = Intake(reads, keyed_by_order, home)
+        return lambda load, applied: KeyedProcessor(
+            name,
+            handle,
+            route,
+            load,
+            config.deadletter_topic,
+            ignored,
+            concurrent_keys=concurrent_keys,
+            applied=applied,
+            intake=intake,
         )
+
+    inventory_reads = {config.topic(topics.INVENTORY): topics.INVENTORY}
+    # One agent owns the order state: it reads everything keyed by order id, so nothing races.
+    order_reads = {
+        config.topic(topics.ORDERS): topics.ORDERS,
+        config.topic(topics.SHIPMENTS): topics.SHIPMENTS,
+        config.order_replies_topic: topics.INVENTORY,
+    }
+    shipment_reads = {config.topic(topics.SHIPMENTS): topics.SHIPMENTS}
+    notification_reads = {config.topic(topics.NOTIFICATIONS): topics.NOTIFICATIONS}
 
     inventory = TableStage(
         app,
-        table("sku_to_stock"),
-        processor("inventory", handle_stock, route_inventory, INVENTORY_OUTPUTS),
+        state("sku_to_stock"),
+        processor("inventory", handle_stock, route_inventory, INVENTORY_OUTPUTS, inventory_reads),
         SkuStock,
-        store,
     )
     orders = TableStage(
         app,
-        table("order_to_state"),
-        processor("orders", handle_order, route_default, ORDER_OUTPUTS),
+        state("order_to_state"),
+        processor("orders", handle_order, route_default, ORDER_OUTPUTS, order_reads),
         OrderState,
-        store,
     )
     shipments = TableStage(
         app,
-        table("order_to_shipments"),
+        state("order_to_shipments"),
         processor(
             "shipping",
             shipping.handler(carrier, attempts=config.carrier_attempts, backoff_s=config.carrier_backoff_s),
             route_default,
             shipping.IGNORED,
+            shipment_reads,
             concurrent_keys=config.io_concurrency,
         ),
         shipping.ShippingState,
-        store,
     )
     notifications = TableStage(
         app,
-        table("order_to_notifications"),
-        processor("notify", notify.handler(notifier), route_default, notify.IGNORED, config.io_concurrency),
+        state("order_to_notifications"),
+        processor(
+            "notify", notify.handler(notifier), route_default, notify.IGNORED, notification_reads, config.io_concurrency
+        ),
         notify.NotifyState,
-        store,
     )
+    stages = {
+        inventory: inventory_reads,
+        orders: order_reads,
+        shipments: shipment_reads,
+        notifications: notification_reads,
+    }
 
-    inventory_reads = (config.topic(topics.INVENTORY),)
-    # One agent owns the order state: it reads everything keyed by order id, so nothing races.
-    order_reads = (config.topic(topics.ORDERS), config.topic(topics.SHIPMENTS), config.order_replies_topic)
-    shipment_reads = (config.topic(topics.SHIPMENTS),)
-    notification_reads = (config.topic(topics.NOTIFICATIONS),)
+    async def on_revoked(sender: Any, /, *args: Any, signal: Any = None, **kwargs: Any) -> None:
+        for stage in stages:
+            stage.state.revoke()
+
+    async def on_assigned(sender: Any, /, *args: Any, signal: Any = None, **kwargs: Any) -> None:
+        assigned = kwargs.get("assigned", args[0] if args else ())
+        for stage, reads in stages.items():
+            stage.state.assign({tp.partition for tp in assigned if tp.topic in reads})
+
+    # faust's signals, sent once a rebalance has revoked (after in-flight batches finished) or assigned partitions
+    app.on_partitions_revoked.connect(on_revoked)
+    app.on_partitions_assigned.connect(on_assigned)
+
     app.passed_over = ignored_by_every_reader(
         [
-            (inventory_reads, INVENTORY_OUTPUTS),
-            (order_reads, ORDER_OUTPUTS),
-            (shipment_reads, shipping.IGNORED),
-            (notification_reads, notify.IGNORED),
+            (tuple(inventory_reads), INVENTORY_OUTPUTS),
+            (tuple(order_reads), ORDER_OUTPUTS),
+            (tuple(shipment_reads), shipping.IGNORED),
+            (tuple(notification_reads), notify.IGNORED),
         ]
     )
-    inventory_topic = source(*inventory_reads)
-    order_sources = source(*order_reads)
-    shipment_topic = source(*shipment_reads)
-    notification_topic = source(*notification_reads)
     batch, within = config.batch_size, config.batch_within_s
 
     async def drive(stage: TableStage, stream: Any) -> None:
         async for events in stream.take_events(batch, within):
             await stage.process(events)
 
-    @app.agent(inventory_topic, name="inventory_processor")
+    @app.agent(source(*inventory_reads), name="inventory_processor")
     async def inventory_processor(stream: Any) -> None:
         await drive(inventory, stream)
 
-    @app.agent(order_sources, name="order_processor")
+    @app.agent(source(*order_reads), name="order_processor")
     async def order_processor(stream: Any) -> None:
         await drive(orders, stream)
 
-    @app.agent(shipment_topic, name="shipment_processor")
+    @app.agent(source(*shipment_reads), name="shipment_processor")
     async def shipment_processor(stream: Any) -> None:
         await drive(shipments, stream)
 
-    @app.agent(notification_topic, name="notification_processor")
+    @app.agent(source(*notification_reads), name="notification_processor")
     async def notification_processor(stream: Any) -> None:
         await drive(notifications, stream)
 
@@ -273,7 +309,7 @@ def build_pipeline(
 
     @app.timer(config.timer_interval_s, name="payment_timeout")
     async def payment_timeout() -> None:
-        await send_all(app, expiry.due_messages(utc_now()))
+        await send_all(app, await expiry.due_messages(utc_now()))
 
     return app
 
@@ -291,38 +327,40 @@ class PaymentExpiry:
     """Finds unpaid orders past their deadline and asks the order processor to expire them.
 
     It keeps an index of the open deadlines, fed by every order state the order stage writes, so a tick
-    costs the number of unpaid orders, not the size of the table. One full scan builds it after a
-    (re)start.
+    costs the number of unpaid orders, not the number of orders. One scan of each partition's states builds it
+    once the partition is restored.
     """
 
     def __init__(self, config: PipelineConfig, orders: TableStage) -> None:
         self.config = config
         self.orders = orders
-        self.deadlines: dict[str, datetime] = {}
+        self.deadlines: dict[str, tuple[int, datetime]] = {}  # order id -> its partition and deadline
         self.announced: set[str] = set()
-        self._scanned = False
+        self._scanned: set[int] = set()
         orders.on_saved = self.track
 
-    def track(self, order_id: str, state: OrderState | None) -> None:
+    def track(self, order_id: str, partition: int, state: OrderState | None) -> None:
         if state is not None and is_payment_overdue(state, _END_OF_TIME) and state.payment_due_at is not None:
-            self.deadlines[order_id] = state.payment_due_at
+            self.deadlines[order_id] = (partition, state.payment_due_at)
         else:
             self.deadlines.pop(order_id, None)
 
-    def due_messages(self, now: datetime) -> list[Message]:
-        if not self._scanned:
-            self.orders.restore()
-            for key, raw in list(self.orders.table.data.items()):
-                self.track(key.decode(), self.orders.codec.loads(raw).state)
-            self._scanned = True
+    async def due_messages(self, now: datetime) -> list[Message]:
+        state = self.orders.state
+        await state.restore(state.owned)
+        for partition in state.restored_partitions():
+            if partition not in self._scanned:
+                for key, raw in state.items(partition):
+                    self.track(key.decode(), partition, self.orders.codec.loads(raw).state)
+                self._scanned.add(partition)
         messages: list[Message] = []
-        for order_id, due in list(self.deadlines.items()):
-            if due > now or order_id in self.announced:
+        for order_id, (partition, due) in list(self.deadlines.items()):
+            if due > now or order_id in self.announced or not state.is_restored(partition):
                 continue
-            state = self.orders.load(order_id).state
-            if state is None or not is_payment_overdue(state, now):
+            order = self.orders.load(order_id, partition).state
+            if order is None or not is_payment_overdue(order, now):
                 continue
-            event: Event[OrderPaymentExpired] = payment_expired(state, now)
+            event: Event[OrderPaymentExpired] = payment_expired(order, now)
             messages.append((self.config.topic(topics.ORDERS), order_id.encode(), encode(event), event.type))
             self.announced.add(order_id)
         return messages

@@ -33,6 +33,10 @@ class PipelineConfig:
     def topic(self, name: str) -> str:
         return f"{self.topic_prefix}{name}"
 
+    def changelog_topic(self, table: str) -> str:
+        """Where a stage writes its per-key state (the name faust gave its table changelogs)."""
+        return f"{self.app_id}-{table}-changelog"
+
     @property
     def order_replies_topic(self) -> str:
         """Internal: the inventory processor's answers, re-keyed by order id for the order processor."""

@@ -27,13 +27,46 @@ class Carrier(Protocol):
         ...
 
 
-class StateStore(Protocol):
-    """Where a processor keeps its per-key state besides the table's changelog. The embedded broker
-    forgets its changelogs when it stops; a durable store lets a restarted worker skip what it applied."""
+ChangelogRecord = tuple[int, bytes, bytes]  # offset, key, value
 
-    def load_all(self, table: str) -> dict[bytes, bytes]: ...
 
-    def save_many(self, table: str, items: list[tuple[bytes, bytes]]) -> None: ...
+class ChangelogReader(Protocol):
+    """Reads a changelog partition from an offset to its true end (never the broker's word for the end)."""
+
+    async def read(self, topic: str, starts: dict[int, int]) -> dict[int, tuple[list[ChangelogRecord], int]]:
+        """Per partition: every record at or after its start, and its end (the offset the next record will get)."""
+        ...
+
+
+@dataclass(frozen=True)
+class StateWrite:
+    """One key's new state, with the ids of the events it applied in this write."""
+
+    key: bytes
+    value: bytes
+    applied_ids: tuple[str, ...]
+
+
+class LocalStateStore(Protocol):
+    """A stage's durable copy of its changelog on this machine: per-key states, every applied event id, and how
+    far into each changelog partition the copy goes. The changelog stays the truth; this copy makes a restart or a
+    rebalance read only what changed, and keeps the ids of every event a stage applied, however old."""
+
+    def load_partition(self, stage: str, partition: int) -> tuple[dict[bytes, bytes], int]:
+        """The partition's states and the changelog offset the copy has reached."""
+        ...
+
+    def apply_changelog(self, stage: str, partition: int, writes: list[StateWrite], position: int) -> None:
+        """Records read from the changelog, up to `position`: states replace older ones, ids are added."""
+        ...
+
+    def save(self, stage: str, partition: int, writes: list[StateWrite], position: int | None) -> None:
+        """This worker's own writes, once on the changelog; `position` moves only when they were contiguous."""
+        ...
+
+    def applied(self, stage: str, event_ids: list[str]) -> set[str]:
+        """Which of `event_ids` this stage has applied before."""
+        ...
 
 
 @dataclass(frozen=True)

@@ -25,6 +25,7 @@ from typing import Any, cast
 import faust
 
 Record = tuple[str, int | None, bytes, bytes, str | None]  # topic, partition (None: by key), key, value, event type
+Landed = dict[tuple[str, int], list[tuple[int, int]]]  # (topic, partition) -> (base offset, records) per batch
 TYPE_HEADER = "oms-type"
 
 
@@ -33,8 +34,9 @@ def kafka_producer(app: faust.App) -> Any:
     return cast(Any, app.producer)._ensure_producer()
 
 
-async def send_records(producer: Any, records: Iterable[Record]) -> None:
-    """Send every record with an `AIOKafkaProducer` and return once the broker has acknowledged all of them."""
+async def send_records(producer: Any, records: Iterable[Record]) -> Landed:
+    """Send every record with an `AIOKafkaProducer`; once the broker has acknowledged all of them, say where each
+    batch landed."""
     per_partition: dict[tuple[str, int], list[tuple[bytes, bytes, list[tuple[str, bytes]]]]] = {}
     partitions_of: dict[str, tuple[list[int], list[int]]] = {}
     for topic, partition, key, value, kind in records:
@@ -50,13 +52,19 @@ async def send_records(producer: Any, records: Iterable[Record]) -> None:
         per_partition.setdefault((topic, partition), []).append((key, value, headers))
     acks = []
     for (topic, partition), entries in per_partition.items():
-        batch = producer.create_batch()
+        batch, count = producer.create_batch(), 0
         for key, value, headers in entries:
             if batch.append(key=key, value=value, timestamp=None, headers=headers) is None:  # full: send, start anew
-                acks.append(await producer.send_batch(batch, topic, partition=partition))
-                batch = producer.create_batch()
+                acks.append((count, await producer.send_batch(batch, topic, partition=partition)))
+                batch, count = producer.create_batch(), 0
                 if batch.append(key=key, value=value, timestamp=None, headers=headers) is None:
                     raise ValueError(f"a record for {topic} is larger than the producer's batch size")
+            count += 1
         batch.close()
-        acks.append(await producer.send_batch(batch, topic, partition=partition))
-    await asyncio.gather(*acks)
+        acks.append((count, await producer.send_batch(batch, topic, partition=partition)))
+    landed: Landed = {}
+    for count, metadata in zip(
+        (count for count, _ in acks), await asyncio.gather(*(ack for _, ack in acks)), strict=True
+    ):
+        landed.setdefault((metadata.topic, metadata.partition), []).append((metadata.offset, count))
+    return landed

@@ -96,7 +96,6 @@ async def run_demo(settings: Settings, bootstrap: str, rate: float, seconds: flo
         restored = await restore_log(archive, bootstrap, settings.topic_prefix)
         console.print(f"restored {restored} events from the history archive into the embedded broker")
     env = {
-        "OMS_PIPELINE_STATE": "sqlite",
         "OMS_KAFKA_BOOTSTRAP": bootstrap,
         "OMS_DATA_DIR": str(settings.data_dir),
         "OMS_TOPIC_PREFIX": settings.topic_prefix,

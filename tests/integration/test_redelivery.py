@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 from aiokafka import AIOKafkaConsumer
-from aiokafka.coordinator.assignors.roundrobin import RoundRobinPartitionAssignor
+from aiokafka.coordinator.assignors.range import RangePartitionAssignor
 from aiokafka.errors import InconsistentGroupProtocolError
 
 from adapters.bootstrap import ensure_pipeline_topics, pipeline_config
@@ -21,12 +21,6 @@ from tests.integration.harness import Logged, Worker, of_type, produce, read_top
 pytestmark = pytest.mark.integration
 
 
-class JoinsAsFaust(RoundRobinPartitionAssignor):
-    """Alone in the group, we are its leader: any assignor works as long as its name matches faust's."""
-
-    name = "faust"
-
-
 OUTPUT_TOPICS = (topics.ORDERS, topics.INVENTORY, topics.SHIPMENTS, topics.NOTIFICATIONS)
 
 
@@ -34,7 +28,7 @@ async def reset_group_to_start(bootstrap: str, group: str, names: list[str]) -> 
     """What an operator does with `kafka-consumer-groups --reset-offsets --to-earliest`.
 
     The broker keeps a stopped member until its session times out, so joining is retried until then;
-    the group speaks faust's assignor protocol, so we join under that name.
+    the group speaks the range assignor's protocol (pipeline/transport.py), so we join with it.
     """
     for _ in range(20):
         try:
@@ -51,7 +45,7 @@ async def _commit_from_start(bootstrap: str, group: str, names: list[str]) -> No
         group_id=group,
         enable_auto_commit=False,
         session_timeout_ms=6000,
-        partition_assignment_strategy=(JoinsAsFaust,),
+        partition_assignment_strategy=(RangePartitionAssignor,),
     )
     try:
         await consumer.start()

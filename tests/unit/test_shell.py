@@ -1,4 +1,4 @@
-"""The processor loop: dedupe by offset and id, dead-letter what cannot be decoded or applied."""
+"""The processor loop: dedupe by offset and by the stage's index of applied ids, dead-letter what it cannot take."""
 
 from __future__ import annotations
 
@@ -8,9 +8,9 @@ from datetime import datetime
 import orjson
 from pydantic import BaseModel, ConfigDict
 
-from events import Event, EventData, decode, encode
+from events import DeadLetterRecorded, Event, EventData, decode, encode
 from pipeline.rules.common import Decision, Rejected
-from pipeline.shell import Incoming, KeyedProcessor, StateCodec, Stored
+from pipeline.shell import MAX_EVENT_BYTES, ORIGINAL_KEPT, Incoming, Intake, KeyedProcessor, StateCodec, Stored
 from tests import builders as b
 
 
@@ -26,13 +26,18 @@ async def count_received(state: Count | None, event: Event[EventData], now: date
     return Decision(Count(received=state.received + event.data.qty), (event,))  # type: ignore[attr-defined]
 
 
-def processor(store: dict[str, Stored[Count]]) -> KeyedProcessor[Count]:
+def processor(
+    store: dict[str, Stored[Count]], index: set[str] | None = None, intake: Intake | None = None
+) -> KeyedProcessor[Count]:
+    applied_before = index or set()
     return KeyedProcessor(
         "test",
         count_received,
         lambda event: [("out", event.subject)],
-        lambda key: store.get(key, Stored()),
+        lambda key, partition: store.get(key, Stored()),
         "dead",
+        applied=lambda ids: {event_id for event_id in ids if event_id in applied_before},
+        intake=intake,
     )
 
 
@@ -42,11 +47,16 @@ def message(event: Event[EventData] | bytes, offset: int, partition: int = 0) ->
     return Incoming("oms.inventory", partition, offset, key, value)
 
 
+def dead_letters(result: object) -> list[DeadLetterRecorded]:
+    return [decode(value).data for topic, _, value, _ in result.messages if topic == "dead"]  # type: ignore[attr-defined, misc]
+
+
 async def test_applies_each_message_once_by_offset_and_by_event_id() -> None:
     store: dict[str, Stored[Count]] = {}
     received = b.stock_received("SKU-1", 3)
     result = await processor(store).run([message(received, 0), message(received, 1), message(received, 0)])
     assert result.states["SKU-1"][0].state == Count(received=3)
+    assert result.states["SKU-1"][0].fresh_ids == (str(received.id),)
     assert len(result.messages) == 1
 
     store["SKU-1"] = result.states["SKU-1"][0]
@@ -55,22 +65,75 @@ async def test_applies_each_message_once_by_offset_and_by_event_id() -> None:
     assert len(replay.messages) == 1
 
 
+async def test_a_duplicate_is_dropped_by_the_stage_index_however_late_it_comes_back() -> None:
+    """Issue 12.4: a receipt re-delivered verbatim 547 records later was added to on hand again (the key kept
+    only its last 64 ids). The index of every id the stage applied has no window."""
+    received = b.stock_received("SKU-1", 80)
+    applied_long_ago = {str(received.id)}
+    store = {"SKU-1": Stored(state=Count(received=80), offsets={"oms.inventory:0": 99_999})}
+    late = await processor(store, applied_long_ago).run([message(received, 100_547)])
+    assert late.states == {}
+    assert late.messages == []
+
+
+async def test_a_tombstone_a_foreign_key_and_an_oversized_record_are_dead_lettered_and_the_partition_moves_on() -> None:
+    """Issue 12.5: a null value raised TypeError and a non-UTF-8 key UnicodeDecodeError: the batch was lost."""
+    after = b.stock_received("SKU-9", 2)
+    huge = b"{" + b" " * (MAX_EVENT_BYTES + 10) + b"}"
+    batch = [
+        Incoming("oms.inventory", 0, 1, b"SKU-9", None),
+        Incoming("oms.inventory", 0, 2, b"\xff\xfe", encode(b.stock_received("SKU-9", 5))),
+        Incoming("oms.inventory", 0, 3, b"SKU-9", huge),
+        message(after, 4),
+    ]
+    result = await processor({}).run(batch)
+    dead = dead_letters(result)
+    assert [d.kind for d in dead] == ["no_value", "invalid_key", "oversized"]
+    assert [d.source_offset for d in dead] == [1, 2, 3]
+    assert dead[0].original_size is None
+    assert len(base64.b64decode(dead[2].original)) == ORIGINAL_KEPT
+    assert dead[2].original_size == len(huge)
+    assert dead[1].original_key == "\ufffd\ufffd"
+    assert result.states["SKU-9"][0].state == Count(received=2), "the valid record after them is applied"
+
+
+async def test_an_event_on_the_wrong_topic_or_key_or_partition_is_dead_lettered_not_dropped() -> None:
+    """Issue 12.6: `oms.order.placed` on the inventory topic vanished without a trace."""
+    intake = Intake({"oms.inventory": "oms.inventory"}, partition_of=lambda topic, key: 0 if key == b"SKU-1" else 1)
+    placed = b.order_placed("o-1", {"SKU-1": 1})
+    receipt = b.stock_received("SKU-1", 3)
+    batch = [
+        Incoming("oms.inventory", 1, 0, b"o-1", encode(placed)),
+        Incoming("oms.inventory", 0, 1, b"SKU-2", encode(receipt)),
+        Incoming("oms.inventory", 1, 2, b"SKU-1", encode(receipt)),
+        Incoming("oms.inventory", 0, 3, b"SKU-1", encode(receipt)),
+    ]
+    result = await processor({}, intake=intake).run(batch)
+    dead = dead_letters(result)
+    assert [d.kind for d in dead] == ["wrong_topic", "wrong_key", "wrong_partition"]
+    assert "belongs on oms.orders" in dead[0].reason
+    assert "must be keyed by 'SKU-1'" in dead[1].reason
+    assert "murmur2" in dead[2].reason
+    assert result.states["SKU-1"][0].state == Count(received=3)
+
+
 async def test_undecodable_and_rejected_messages_are_dead_lettered_with_reason_and_bytes() -> None:
     from events import StockAdjusted, new_event
 
     adjusted = new_event(StockAdjusted(sku="SKU-2", delta=-1, reason="broken"), source="t")
     result = await processor({}).run([message(b"not json", 5), message(adjusted, 6)])
-    dead = [decode(value).data for topic, _, value, _ in result.messages if topic == "dead"]
-    assert [d.kind for d in dead] == ["malformed_json", "rejected"]  # type: ignore[attr-defined]
-    assert base64.b64decode(dead[0].original) == b"not json"  # type: ignore[attr-defined]
-    assert "not allowed" in dead[1].reason  # type: ignore[attr-defined]
+    dead = dead_letters(result)
+    assert [d.kind for d in dead] == ["malformed_json", "rejected"]
+    assert base64.b64decode(dead[0].original) == b"not json"
+    assert "not allowed" in dead[1].reason
     assert result.states["SKU-2"][0].offsets == {"oms.inventory:0": 6}
 
 
 def test_state_codec_round_trips() -> None:
     codec = StateCodec(Count)
-    stored = Stored(state=Count(received=4), offsets={"t:1": 9}, seen=["a"])
-    assert codec.loads(codec.dumps(stored)) == stored
+    stored = Stored(state=Count(received=4), offsets={"t:1": 9}, fresh_ids=("a",))
+    assert codec.loads(codec.dumps(stored)) == Stored(state=Count(received=4), offsets={"t:1": 9})
+    assert orjson.loads(codec.dumps(stored))["a"] == ["a"], "the changelog record carries the ids it applied"
     assert codec.loads(None) == Stored()
     assert orjson.loads(codec.dumps(Stored()))["s"] is None
 
@@ -91,7 +154,12 @@ async def test_io_stages_wait_on_different_keys_side_by_side_and_on_one_key_in_o
         return Decision(Count(received=state.received * 10 + event.data.qty), (event,))  # type: ignore[attr-defined]
 
     concurrent = KeyedProcessor(
-        "io", slow_io, lambda event: [("out", event.subject)], lambda key: Stored(), "dead", concurrent_keys=4
+        "io",
+        slow_io,
+        lambda event: [("out", event.subject)],
+        lambda key, partition: Stored(),
+        "dead",
+        concurrent_keys=4,
     )
     batch = [message(b.stock_received(f"SKU-{n % 3}", n + 1), n) for n in range(9)]
     result = await concurrent.run(batch)

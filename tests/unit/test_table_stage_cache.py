@@ -1,38 +1,42 @@
-"""The order and inventory stages keep decoded states, but never one the table no longer holds."""
+"""The order and inventory stages keep decoded states, but never one the state no longer holds."""
 
 from __future__ import annotations
 
-from types import SimpleNamespace
 from typing import Any
 
 from pipeline.app import TableStage
+from pipeline.ports import StateWrite
 from pipeline.shell import KeyedProcessor, StateCodec, Stored
 from pipeline.shipping import ShippingState
+from pipeline.state import StageState
+from tests.unit.fakes_state import FakeChangelog, FakeLocalStore
 
 
-def stage_over(data: dict[bytes, bytes]) -> TableStage:
-    def no_processor(load: Any) -> KeyedProcessor[Any]:
+async def stage_over(changelog: FakeChangelog) -> TableStage:
+    def no_processor(load: Any, applied: Any) -> KeyedProcessor[Any]:
         return KeyedProcessor("test", None, None, load, "dead")  # type: ignore[arg-type]
 
-    table = SimpleNamespace(name="order_to_shipments", data=data)
-    return TableStage(app=None, table=table, processor_factory=no_processor, state_type=ShippingState)  # type: ignore[arg-type]
+    state = StageState("order_to_shipments", "log", FakeLocalStore(), changelog)
+    await state.restore({0})
+    return TableStage(app=None, state=state, processor_factory=no_processor, state_type=ShippingState)  # type: ignore[arg-type]
 
 
-def test_a_state_is_decoded_once_while_the_table_holds_the_same_bytes() -> None:
+async def test_a_state_is_decoded_once_while_the_state_holds_the_same_bytes() -> None:
     codec = StateCodec(ShippingState)
-    data = {b"o-1": codec.dumps(Stored(state=ShippingState(booked={"s-1": "T1"})))}
-    stage = stage_over(data)
-    first = stage.load("o-1")
-    assert stage.load("o-1") is first
+    changelog = FakeChangelog()
+    changelog.append(0, b"o-1", codec.dumps(Stored(state=ShippingState(booked={"s-1": "T1"}))))
+    stage = await stage_over(changelog)
+    first = stage.load("o-1", 0)
+    assert stage.load("o-1", 0) is first
 
 
-def test_bytes_replaced_behind_its_back_are_decoded_again() -> None:
-    """As a changelog recovery after a rebalance does: the cache must not hide it."""
+async def test_bytes_replaced_behind_its_back_are_decoded_again() -> None:
+    """As a restore after a rebalance does: the cache must not hide it."""
     codec = StateCodec(ShippingState)
-    data = {b"o-1": codec.dumps(Stored(state=ShippingState(booked={"s-1": "T1"})))}
-    stage = stage_over(data)
-    assert stage.load("o-1").state == ShippingState(booked={"s-1": "T1"})
-    data[b"o-1"] = codec.dumps(Stored(state=ShippingState(booked={"s-1": "T1", "s-2": "T2"})))
-    assert stage.load("o-1").state == ShippingState(booked={"s-1": "T1", "s-2": "T2"})
-    del data[b"o-1"]
-    assert stage.load("o-1").state is None
+    changelog = FakeChangelog()
+    changelog.append(0, b"o-1", codec.dumps(Stored(state=ShippingState(booked={"s-1": "T1"}))))
+    stage = await stage_over(changelog)
+    assert stage.load("o-1", 0).state == ShippingState(booked={"s-1": "T1"})
+    newer = codec.dumps(Stored(state=ShippingState(booked={"s-1": "T1", "s-2": "T2"})))
+    await stage.state.saved({0: [StateWrite(b"o-1", newer, ())]}, {0: None})
+    assert stage.load("o-1", 0).state == ShippingState(booked={"s-1": "T1", "s-2": "T2"})

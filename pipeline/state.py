@@ -1,0 +1,155 @@
+"""A stage's per-key state for the partitions this worker owns: restored from its changelog, then kept current.
+
+The changelog topic is the truth: one record per key and write, `{"s": state, "o": offsets, "a": applied ids}`.
+This worker keeps a local copy (`LocalStateStore`, SQLite) with how far into each changelog partition it goes,
+so a restart or a rebalance reads only what other workers wrote since. A partition is restored before anything
+of it is processed, always to the changelog's true end (the embedded broker reports the end of its last record
+batch's start, so `ChangelogReader` reads past that answer; faust's own table recovery stopped there and brought
+back old states).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import orjson
+
+from pipeline.ports import ChangelogReader, LocalStateStore, StateWrite
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Written:
+    """Where this worker's own changelog records of one partition landed."""
+
+    partition: int
+    first_offset: int
+    count: int
+
+
+def applied_ids_of(value: bytes) -> tuple[str, ...]:
+    """The event ids a changelog record says its write applied (`a`; `i` in records of older versions)."""
+    try:
+        parsed = orjson.loads(value)
+    except orjson.JSONDecodeError:
+        return ()
+    if not isinstance(parsed, dict):
+        return ()
+    ids = parsed.get("a", parsed.get("i", ()))
+    return tuple(item for item in ids if isinstance(item, str)) if isinstance(ids, list) else ()
+
+
+class StageState:
+    """The states of one stage, by partition; only partitions restored to the changelog's end are served."""
+
+    def __init__(self, stage: str, changelog_topic: str, store: LocalStateStore, reader: ChangelogReader) -> None:
+        self.stage = stage
+        self.changelog_topic = changelog_topic
+        self.store = store
+        self.reader = reader
+        self.owned: set[int] = set()
+        self._partitions: dict[int, dict[bytes, bytes]] = {}
+        self._positions: dict[int, int] = {}
+        self._current: set[int] = set()  # restored partitions read to the changelog's end since the last rebalance
+        self._restoring = asyncio.Lock()
+        self._generation = 0  # a restore that a rebalance overtook must not mark its partition current
+
+    # -- ownership, told by the consumer group ---------------------------------------------------------------
+
+    def assign(self, partitions: Iterable[int]) -> None:
+        """The partitions this worker owns from now on. Any other partition's states are forgotten; an owned one
+        is restored again before use, since another worker may have written it in the meantime."""
+        self.owned = set(partitions)
+        for partition in set(self._partitions) - self.owned:
+            del self._partitions[partition]
+            del self._positions[partition]
+        self._current.clear()
+        self._generation += 1
+
+    def revoke(self) -> None:
+        """A rebalance began: nothing is served until the partitions are assigned and restored again."""
+        self._current.clear()
+        self._generation += 1
+
+    # -- restore ---------------------------------------------------------------------------------------------
+
+    def is_restored(self, partition: int) -> bool:
+        return partition in self._current
+
+    def restored_partitions(self) -> list[int]:
+        return sorted(self._current)
+
+    async def restore(self, partitions: Iterable[int]) -> None:
+        """Make sure every one of `partitions` is current with its changelog's true end."""
+        wanted = set(partitions)
+        while not wanted <= self._current:  # a rebalance during a restore leaves it to be done again
+            async with self._restoring:
+                missing = sorted(wanted - self._current)
+                if missing:
+                    await self._restore(missing)
+
+    async def _restore(self, partitions: list[int]) -> None:
+        generation = self._generation
+        starts: dict[int, tuple[dict[bytes, bytes], int]] = {}
+        for partition in partitions:
+            if partition in self._partitions:  # kept over a rebalance: read only what was written since
+                starts[partition] = (self._partitions[partition], self._positions[partition])
+            else:
+                starts[partition] = await asyncio.to_thread(self.store.load_partition, self.stage, partition)
+        read = await self.reader.read(self.changelog_topic, {p: position for p, (_, position) in starts.items()})
+        for partition, (states, position) in starts.items():
+            records, end = read[partition]
+            if end < position:  # the broker's log began anew (the embedded broker forgets it when it stops)
+                log.warning(
+                    "%s: changelog %s[%d] ends at %d, before the %d read here: the log was reset; keeping local states",
+                    self.stage,
+                    self.changelog_topic,
+                    partition,
+                    end,
+                    position,
+                )
+                records = []
+            writes = [StateWrite(key, value, applied_ids_of(value)) for _, key, value in records]
+            for write in writes:
+                states[write.key] = write.value
+            await asyncio.to_thread(self.store.apply_changelog, self.stage, partition, writes, end)
+            self._positions[partition] = end
+            self._partitions[partition] = states
+            if generation == self._generation:
+                self._current.add(partition)
+            if records:
+                log.info("%s: read %d changelog records of partition %d", self.stage, len(records), partition)
+
+    # -- reads and writes ------------------------------------------------------------------------------------
+
+    def get(self, partition: int, key: bytes) -> bytes | None:
+        states = self._partitions.get(partition)
+        if states is None or partition not in self._current:
+            raise LookupError(f"{self.stage}: partition {partition} is not restored; restore it before use")
+        return states.get(key)
+
+    def items(self, partition: int) -> list[tuple[bytes, bytes]]:
+        return list(self._partitions.get(partition, {}).items())
+
+    def applied(self, event_ids: list[str]) -> set[str]:
+        return self.store.applied(self.stage, event_ids) if event_ids else set()
+
+    async def saved(self, writes: dict[int, list[StateWrite]], landed: dict[int, Written | None]) -> None:
+        """Keep what was just written to the changelog (and acknowledged) in memory and in the local copy."""
+        for partition, partition_writes in writes.items():
+            states = self._partitions.get(partition)
+            if states is not None:
+                for write in partition_writes:
+                    states[write.key] = write.value
+            where = landed.get(partition)
+            position = self._positions.get(partition)
+            # The local copy reaches past these records only if nobody wrote between them and what it had read.
+            moved = where is not None and position is not None and where.first_offset == position
+            new_position = where.first_offset + where.count if moved and where is not None else None
+            if new_position is not None:
+                self._positions[partition] = new_position
+            await asyncio.to_thread(self.store.save, self.stage, partition, partition_writes, new_position)
