@@ -12,6 +12,7 @@ from fastapi import FastAPI, Request, Response
 from adapters import dashboard
 from adapters.api.deps import ApiContext, ReadinessCheck, ReadModel
 from adapters.api.errors import install_error_handlers
+from adapters.api.limits import RequestBodyLimits
 from adapters.api.memory import InMemoryReadModel
 from adapters.api.metrics import ApiMetrics
 from adapters.api.ratelimit import TokenBucketLimiter
@@ -76,7 +77,8 @@ def create_app(
         app.include_router(module.router)
     app.include_router(dashboard.router)
     app.mount(dashboard.STATIC_URL, dashboard.static_files(), name="dashboard-static")
-    app.middleware("http")(_count_requests(metrics))
+    app.add_middleware(RequestBodyLimits)
+    app.middleware("http")(_count_requests(metrics))  # added last, so it is outside and counts the 413s too
     return app
 
 

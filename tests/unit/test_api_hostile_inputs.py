@@ -14,7 +14,9 @@ from fastapi.testclient import TestClient
 
 from adapters.api import create_app
 from adapters.api.deps import OrderFilters, PageRequest
+from adapters.api.limits import MAX_BODY_BYTES, MAX_JSON_DEPTH, is_nested_too_deep
 from adapters.api.memory import InMemoryReadModel
+from adapters.channels.signatures import sign
 from adapters.publisher import RecordingPublisher
 from adapters.settings import Settings
 from events import Event
@@ -42,12 +44,83 @@ def client(tmp_path: Path, publisher: RecordingPublisher, monkeypatch: pytest.Mo
         yield test_client
 
 
+def intake_headers(channel: str, body: bytes, content_type: str | None) -> dict[str, str]:
+    """Signed like the channel signs (or the ops key for POS), so the body reaches the mapper."""
+    headers = {"Content-Type": content_type} if content_type else {}
+    if channel in SECRETS:
+        headers[SIGNATURE_HEADERS.get(channel, "X-OMS-Signature")] = sign(body, SECRETS[channel])
+    else:
+        headers |= OPS
+    return headers
+
+
 def problem_of(response: httpx.Response, status: int) -> dict[str, Any]:
     assert response.status_code == status, response.text[:500]
     assert response.headers["content-type"] == PROBLEM_JSON
     body: dict[str, Any] = response.json()
     assert {"type", "title", "status", "detail"} <= set(body)
     return body
+
+
+# --- the 500s the fuzzer found --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("content_type", ["application/json", None], ids=["json", "no-content-type"])
+@pytest.mark.parametrize("channel", ["shopify", "woocommerce", "native", "pos"])
+def test_json_nested_past_the_limit_is_422_on_every_intake_channel(
+    client: TestClient, publisher: RecordingPublisher, channel: str, content_type: str | None
+) -> None:
+    headers = intake_headers(channel, DEEP, content_type)
+    response = client.post(f"/api/v1/channels/{channel}/orders", content=DEEP, headers=headers)
+    [error] = problem_of(response, 422)["errors"]
+    assert error == {"field": "(body)", "message": f"nests arrays and objects deeper than {MAX_JSON_DEPTH} levels"}
+    assert publisher.published == []
+
+
+# --- the limits on bodies ----------------------------------------------------------------------------
+
+
+def test_an_ops_action_nested_past_the_limit_is_422_not_a_parse_error(
+    client: TestClient, publisher: RecordingPublisher
+) -> None:
+    body = b'{"reason": ' + b"[" * (MAX_JSON_DEPTH + 1) + b"]" * (MAX_JSON_DEPTH + 1) + b"}"
+    headers = OPS | {"Content-Type": "application/json"}
+    response = client.post("/api/v1/orders/SHOP-1/cancel", content=body, headers=headers)
+    assert problem_of(response, 422)["errors"][0]["field"] == "(body)"
+    assert publisher.published == []
+
+
+def test_a_body_over_the_limit_is_413_whether_its_length_is_declared_or_not(
+    client: TestClient, publisher: RecordingPublisher
+) -> None:
+    body = b"x" * (MAX_BODY_BYTES + 1)
+    headers = OPS | {"Content-Type": "text/csv"}
+    declared = client.post("/api/v1/channels/csv/orders", content=body, headers=headers)
+    problem_of(declared, 413)
+    streamed = client.post("/api/v1/channels/csv/orders", content=iter([body[:1000], body[1000:]]), headers=headers)
+    assert "content-length" not in streamed.request.headers
+    problem_of(streamed, 413)
+    assert publisher.published == []
+
+
+def test_a_body_at_the_limit_reaches_the_route(client: TestClient) -> None:
+    body = b" " * (MAX_BODY_BYTES - 2) + b"{}"
+    response = client.post("/api/v1/channels/pos/orders", content=body, headers=OPS)
+    assert "store_id" in {error["field"] for error in problem_of(response, 422)["errors"]}
+
+
+@pytest.mark.parametrize(
+    ("body", "too_deep"),
+    [
+        (b"[" * MAX_JSON_DEPTH + b"]" * MAX_JSON_DEPTH, False),
+        (b"[" * (MAX_JSON_DEPTH + 1) + b"]" * (MAX_JSON_DEPTH + 1), True),
+        (b'{"a": "' + b"[{" * 100 + b'"}', False),  # brackets inside a string do not nest
+        (b'{"a": "\\"' + b"[" * 100 + b'"}', False),  # nor after an escaped quote
+        (b'[1, {"b": [2, {"c": []}]}]', False),
+    ],
+)
+def test_nesting_is_measured_outside_strings(body: bytes, too_deep: bool) -> None:
+    assert is_nested_too_deep(body) is too_deep
 
 
 # --- the last resort ---------------------------------------------------------------------------------
