@@ -122,8 +122,14 @@ def signed_or_ops(sender: str) -> Callable[..., Awaitable[None]]:
     return check
 
 
+MAX_PAGE_SIZE = 500
+MAX_OFFSET = 1_000_000_000
+"""Further than any view will grow; unbounded, 10**21 reached SQLite, which binds 64-bit integers only (a 500)."""
+
+
 def page_request(
-    limit: Annotated[int, Query(ge=1, le=500)] = 50, offset: Annotated[int, Query(ge=0)] = 0
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="Items per page.")] = 50,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Items to skip.")] = 0,
 ) -> PageRequest:
     return PageRequest(limit=limit, offset=offset)
 

@@ -16,10 +16,13 @@ from adapters.api import create_app
 from adapters.api.deps import OrderFilters, PageRequest
 from adapters.api.limits import MAX_BODY_BYTES, MAX_JSON_DEPTH, is_nested_too_deep
 from adapters.api.memory import InMemoryReadModel
+from adapters.api.sql_read_model import SqlReadModel
 from adapters.channels.signatures import sign
 from adapters.publisher import RecordingPublisher
 from adapters.settings import Settings
+from adapters.sql import engine_for
 from events import Event
+from tests.unit.test_sql_read_model import history, project
 
 KEY = "ops-key-1"
 OPS = {"Authorization": f"Bearer {KEY}"}
@@ -44,6 +47,19 @@ def client(tmp_path: Path, publisher: RecordingPublisher, monkeypatch: pytest.Mo
         yield test_client
 
 
+@pytest.fixture
+def sql_client(tmp_path: Path) -> Iterator[TestClient]:
+    """The API over SQLite views the real projections built: SQLite refuses integers past 64 bits."""
+    engine = engine_for(f"sqlite:///{tmp_path / 'views.sqlite3'}")
+    project(engine, history())
+    app = create_app(Settings(data_dir=tmp_path, api_keys=KEY), RecordingPublisher(), read_model=SqlReadModel(engine))
+    try:
+        with TestClient(app, raise_server_exceptions=False) as test_client:
+            yield test_client
+    finally:
+        engine.dispose()
+
+
 def intake_headers(channel: str, body: bytes, content_type: str | None) -> dict[str, str]:
     """Signed like the channel signs (or the ops key for POS), so the body reaches the mapper."""
     headers = {"Content-Type": content_type} if content_type else {}
@@ -62,7 +78,20 @@ def problem_of(response: httpx.Response, status: int) -> dict[str, Any]:
     return body
 
 
-# --- the 500s the fuzzer found --------------------------------------------------------------------
+# --- the three 500s the fuzzer found ------------------------------------------------------------------
+
+
+def test_an_offset_past_any_sql_integer_is_422_naming_the_parameter(sql_client: TestClient) -> None:
+    response = sql_client.get("/api/v1/orders", params={"offset": 10**21}, headers=OPS)
+    assert [error["field"] for error in problem_of(response, 422)["errors"]] == ["query.offset"]
+
+
+def test_the_largest_offset_allowed_answers_an_empty_page(sql_client: TestClient) -> None:
+    spec = sql_client.get("/openapi.json").json()
+    offset = next(p for p in spec["paths"]["/api/v1/orders"]["get"]["parameters"] if p["name"] == "offset")
+    largest = offset["schema"]["maximum"]
+    page = sql_client.get("/api/v1/orders", params={"offset": largest}, headers=OPS)
+    assert (page.status_code, page.json()["items"], page.json()["total"]) == (200, [], 3)
 
 
 @pytest.mark.parametrize("content_type", ["application/json", None], ids=["json", "no-content-type"])
