@@ -106,6 +106,32 @@ def test_json_nested_past_the_limit_is_422_on_every_intake_channel(
     assert publisher.published == []
 
 
+def test_a_csv_cell_longer_than_the_csv_module_allows_is_an_error_naming_row_and_column(
+    client: TestClient, publisher: RecordingPublisher
+) -> None:
+    rows = "A-1,a@example.com,Ada,SKU-1,1,1.00,EUR\n" + f"A-1,,{'x' * 140_000},SKU-2,1,1.00,\n"
+    headers = OPS | {"Content-Type": "text/csv"}
+    response = client.post("/api/v1/channels/csv/orders", content=(CSV_HEADER + rows).encode(), headers=headers)
+    assert problem_of(response, 422)["errors"] == [
+        {
+            "field": "name",
+            "message": "must be at most 200 characters",
+            "row": 3,
+            "detail": "row 3: name must be at most 200 characters",
+        }
+    ]
+    assert publisher.published == []
+
+
+def test_a_csv_with_old_mac_line_ends_is_read_row_by_row(client: TestClient, publisher: RecordingPublisher) -> None:
+    """A bare carriage return ended in csv.Error ("new-line character seen in unquoted field"), a 500."""
+    rows = "A-1,a@example.com,Ada,SKU-1,1,1.00,EUR\nA-2,b@example.com,Bo,SKU-2,1,1.00,EUR\n"
+    body = (CSV_HEADER + rows).replace("\n", "\r").encode()
+    response = client.post("/api/v1/channels/csv/orders", content=body, headers=OPS | {"Content-Type": "text/csv"})
+    assert response.status_code == 202, response.text
+    assert [item["order_ref"] for item in response.json()] == ["A-1", "A-2"]
+
+
 # --- the limits on bodies ----------------------------------------------------------------------------
 
 
