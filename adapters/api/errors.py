@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
+from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -102,9 +103,18 @@ async def _publish_failed(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    """Starlette's and FastAPI's own errors (no route, wrong method, an unreadable body): the status's name
+    as the title, their message as the detail."""
     assert isinstance(exc, StarletteHTTPException)
     headers = dict(exc.headers) if exc.headers else None
-    return problem(request, exc.status_code, str(exc.detail), headers=headers)
+    return problem(request, exc.status_code, _phrase(exc.status_code), detail=str(exc.detail), headers=headers)
+
+
+def _phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
 
 
 async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

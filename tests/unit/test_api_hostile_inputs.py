@@ -5,6 +5,7 @@ error nobody mapped is a 500 problem that tells nothing of the cause or the requ
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 
@@ -176,6 +177,14 @@ def test_a_body_at_the_limit_reaches_the_route(client: TestClient) -> None:
 )
 def test_nesting_is_measured_outside_strings(body: bytes, too_deep: bool) -> None:
     assert is_nested_too_deep(body) is too_deep
+
+
+@pytest.mark.parametrize(("method", "path", "status"), [("GET", "/nope", 404), ("DELETE", "/api/v1/orders", 405)])
+def test_the_routers_own_errors_are_problems_with_a_detail(
+    client: TestClient, method: str, path: str, status: int
+) -> None:
+    problem = problem_of(client.request(method, path, headers=OPS), status)
+    assert problem["title"] == HTTPStatus(status).phrase
 
 
 # --- the last resort ---------------------------------------------------------------------------------
