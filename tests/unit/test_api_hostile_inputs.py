@@ -23,6 +23,7 @@ from adapters.publisher import RecordingPublisher
 from adapters.settings import Settings
 from adapters.sql import engine_for
 from events import Event
+from tests.unit.test_api_ops import read_model as orders_read_model
 from tests.unit.test_sql_read_model import history, project
 
 KEY = "ops-key-1"
@@ -93,6 +94,26 @@ def test_the_largest_offset_allowed_answers_an_empty_page(sql_client: TestClient
     largest = offset["schema"]["maximum"]
     page = sql_client.get("/api/v1/orders", params={"offset": largest}, headers=OPS)
     assert (page.status_code, page.json()["items"], page.json()["total"]) == (200, [], 3)
+
+
+@pytest.mark.parametrize(
+    "until", ["0001-01-01T00:00:00", "0001-01-01T00:00:00+01:00", "9999-12-31T23:59:59Z", "1969-12-31T23:59:59Z"]
+)
+def test_a_query_time_past_the_bounds_is_422_not_an_overflow(sql_client: TestClient, until: str) -> None:
+    """The analytics widen a range to whole days: one microsecond before year 1 overflowed (found by the fuzz
+    test, a 500); so did turning a time with an offset at either end of `datetime` into UTC."""
+    response = sql_client.get("/api/v1/analytics", params={"until": until}, headers=OPS)
+    assert [error["field"] for error in problem_of(response, 422)["errors"]] == ["query.until"]
+
+
+def test_a_query_time_without_an_offset_is_utc(tmp_path: Path) -> None:
+    """Compared with the in-memory view's aware times, a naive one was a TypeError, a 500."""
+    app = create_app(Settings(data_dir=tmp_path, api_keys=KEY), RecordingPublisher(), read_model=orders_read_model())
+    naive, utc = ({"placed_from": "2026-01-31T12:00:00" + zone} for zone in ("", "Z"))
+    with TestClient(app, raise_server_exceptions=False) as client:
+        answers = [client.get("/api/v1/orders", params=query, headers=OPS) for query in (naive, utc)]
+    assert [answer.status_code for answer in answers] == [200, 200]
+    assert answers[0].json() == answers[1].json() and answers[0].json()["total"] == 2
 
 
 @pytest.mark.parametrize("content_type", ["application/json", None], ids=["json", "no-content-type"])
