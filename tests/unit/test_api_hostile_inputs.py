@@ -154,6 +154,24 @@ def test_a_csv_with_old_mac_line_ends_is_read_row_by_row(client: TestClient, pub
     assert [item["order_ref"] for item in response.json()] == ["A-1", "A-2"]
 
 
+EDGE_OF_TIME = "0001-01-01T00:00:00+00:01"  # a minute before datetime's first moment, once in UTC
+
+
+def test_a_time_that_leaves_datetimes_range_in_utc_is_a_field_error(
+    client: TestClient, publisher: RecordingPublisher
+) -> None:
+    """Found by the fuzz test: turning it into UTC raised OverflowError, which validation let through (a 500)."""
+    eta = {"qty": 1, "eta": EDGE_OF_TIME, "purchase_order": "PO-1"}
+    incoming = client.post("/api/v1/inventory/TEE/incoming", json=eta, headers=OPS)
+    assert [error["field"] for error in problem_of(incoming, 422)["errors"]] == ["body.eta"]
+    row = f"A-1,a@example.com,Ada,SKU-1,1,1.00,EUR,{EDGE_OF_TIME}\n"
+    body = (CSV_HEADER.replace("\n", ",placed_at\n") + row).encode()
+    upload = client.post("/api/v1/channels/csv/orders", content=body, headers=OPS | {"Content-Type": "text/csv"})
+    [error] = problem_of(upload, 422)["errors"]
+    assert (error["field"], error["row"]) == ("placed_at", 2)
+    assert publisher.published == []
+
+
 # --- the limits on bodies ----------------------------------------------------------------------------
 
 
