@@ -13,17 +13,21 @@ What is sent, through the real ASGI app (SQLite views built by the real projecti
 An API answer in the 4xx is problem+json with type, title, status and detail. The dashboard answers people
 with pages: a redirect to its log-in, its own 401, 403, 404 and 429 pages.
 
-Seeded and reproducible: each test prints its seed and figures (`OMS_FUZZ_SEED=<n>, <requests> in <s>;
-statuses ...`) and a failure's message carries the seed. The same seed sends the same requests again:
+Seeded and reproducible: each test prints its seed and figures (`fuzz JSON intake: OMS_FUZZ_SEED=<n>,
+<requests> requests in <s> s; statuses ...`), and a failure's message carries the seed. Run the same command
+with the same seed to send the same requests again (two runs of the quick tests with one seed answer with
+the same statuses, test for test):
 
-    OMS_FUZZ_SEED=<n> .venv/bin/pytest -q tests/unit/test_api_fuzz.py
+    OMS_FUZZ_SEED=<n> .venv/bin/pytest -q tests/unit/test_api_fuzz.py -m "not slow"
 
 Without OMS_FUZZ_SEED a fresh seed is drawn each run. Hypothesis's example database is off, so nothing but
-the seed decides what is sent (run one test alone with its seed: each draws from the seed by itself). The
-`quick` tests send 4,000 requests in about 35 s on a 2-core machine; the `long` ones (marked `slow`) send
-five times as many:
+the seed and the command decide what is sent. The `quick` tests send 4,000 requests in about 35 s on a
+2-core machine; the `long` ones (marked `slow`) send five times as many, in about 2.5 minutes:
 
     OMS_FUZZ_SEED=<n> .venv/bin/pytest -q tests/unit/test_api_fuzz.py -m slow
+
+`tests/integration/test_api_fuzz_postgres.py` sends the same kinds of requests with the views and the intake
+store on PostgreSQL.
 """
 
 from __future__ import annotations
