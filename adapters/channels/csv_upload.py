@@ -142,7 +142,7 @@ def _allow_fields_as_long_as(text: str) -> None:
 
 
 @contextmanager
-def _csv_errors_named(reader: Any) -> Iterator[None]:
+def _csv_errors_named(reader: csv.DictReader[str]) -> Iterator[None]:
     """Anything the csv module still refuses, as an error of the file at the line it was reading. (A bare
     carriage return did, until the file was read with newline="" as the module asks.)"""
     try:
