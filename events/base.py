@@ -12,7 +12,10 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, PlainSerializ
 def _require_utc(value: datetime) -> datetime:
     if value.tzinfo is None:
         raise ValueError("must be timezone-aware (ISO 8601 with an offset, e.g. 2026-01-31T12:00:00Z)")
-    return value.astimezone(UTC)
+    try:
+        return value.astimezone(UTC)
+    except OverflowError:  # an offset at either end of datetime's range: 0001-01-01T00:00:00+00:01
+        raise ValueError("is out of range once in UTC") from None
 
 
 UtcDatetime = Annotated[datetime, AfterValidator(_require_utc)]

@@ -20,6 +20,8 @@ from projections.schema import customers, inventory, order_timeline, orders, sal
 Row = dict[str, Any]
 
 MAX_LIMIT = 1000
+MAX_OFFSET = 2**63 - 1
+"""SQLite and PostgreSQL bind 64-bit integers; no view holds that many rows, so a larger offset means the same."""
 STAGES: dict[str, tuple[str, str]] = {
     "placed_to_confirmed": ("placed_at", "confirmed_at"),
     "confirmed_to_shipped": ("confirmed_at", "shipped_at"),
@@ -28,7 +30,7 @@ STAGES: dict[str, tuple[str, str]] = {
 
 
 def _page(query: Select[Any], limit: int, offset: int) -> Select[Any]:
-    return query.limit(max(0, min(limit, MAX_LIMIT))).offset(max(0, offset))
+    return query.limit(max(0, min(limit, MAX_LIMIT))).offset(max(0, min(offset, MAX_OFFSET)))
 
 
 def _rows(conn: Connection, query: Select[Any]) -> list[Row]:

@@ -12,6 +12,7 @@ from fastapi import FastAPI, Request, Response
 from adapters import dashboard
 from adapters.api.deps import ApiContext, ReadinessCheck, ReadModel
 from adapters.api.errors import install_error_handlers
+from adapters.api.limits import MAX_BODY_BYTES, MAX_JSON_DEPTH, RequestBodyLimits
 from adapters.api.memory import InMemoryReadModel
 from adapters.api.metrics import ApiMetrics
 from adapters.api.ratelimit import TokenBucketLimiter
@@ -24,10 +25,11 @@ from events import Event, utc_now
 
 log = logging.getLogger(__name__)
 
-DESCRIPTION = """Order management over an event log. Channel intake (signed webhooks, POS and CSV uploads),
+DESCRIPTION = f"""Order management over an event log. Channel intake (signed webhooks, POS and CSV uploads),
 ops actions (each publishes one event), reads from the projected views, and customer tracking.
 Ops endpoints need `Authorization: Bearer <key>` with a key from `OMS_API_KEYS`. Errors are RFC 9457
-problem+json."""
+problem+json. A request body has at most {MAX_BODY_BYTES // 2**20} MiB (413), and JSON nests arrays and objects at
+most {MAX_JSON_DEPTH} deep (422)."""
 
 
 class CountingPublisher:
@@ -76,7 +78,8 @@ def create_app(
         app.include_router(module.router)
     app.include_router(dashboard.router)
     app.mount(dashboard.STATIC_URL, dashboard.static_files(), name="dashboard-static")
-    app.middleware("http")(_count_requests(metrics))
+    app.add_middleware(RequestBodyLimits)
+    app.middleware("http")(_count_requests(metrics))  # added last, so it is outside and counts the 413s too
     return app
 
 

@@ -5,12 +5,12 @@ from __future__ import annotations
 import hmac
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Protocol
 
 from fastapi import Depends, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from pydantic import SecretStr
+from pydantic import AfterValidator, SecretStr
 
 from adapters.api.errors import Unauthorized
 from adapters.api.metrics import ApiMetrics
@@ -19,6 +19,26 @@ from adapters.channels.signatures import SIGNATURE_HEADERS, is_valid_signature
 from adapters.intake_store import IntakeStore
 from adapters.publisher import Publisher
 from adapters.settings import Settings
+
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(9000, 1, 1, tzinfo=UTC)
+
+
+def utc_instant(moment: datetime) -> datetime:
+    """A query's time in UTC; without an offset it is UTC already. Bounded, so that the reads' day arithmetic
+    stays inside what `datetime` can hold: `until=0001-01-01T00:00:00` overflowed in the analytics (a 500)."""
+    try:
+        utc = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(f"must be between {EARLIEST:%Y-%m-%d} and {LATEST:%Y-%m-%d}") from None
+    if not EARLIEST <= utc <= LATEST:
+        raise ValueError(f"must be between {EARLIEST:%Y-%m-%d} and {LATEST:%Y-%m-%d}")
+    return utc
+
+
+QueryInstant = Annotated[datetime, AfterValidator(utc_instant)]
+INSTANT = f"ISO 8601, UTC when without an offset, from {EARLIEST:%Y-%m-%d} to {LATEST:%Y-%m-%d}"
+"""How the OpenAPI document describes a `QueryInstant`."""
 
 
 @dataclass(frozen=True)
@@ -122,8 +142,14 @@ def signed_or_ops(sender: str) -> Callable[..., Awaitable[None]]:
     return check
 
 
+MAX_PAGE_SIZE = 500
+MAX_OFFSET = 1_000_000_000
+"""Further than any view will grow; unbounded, 10**21 reached SQLite, which binds 64-bit integers only (a 500)."""
+
+
 def page_request(
-    limit: Annotated[int, Query(ge=1, le=500)] = 50, offset: Annotated[int, Query(ge=0)] = 0
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="Items per page.")] = 50,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Items to skip.")] = 0,
 ) -> PageRequest:
     return PageRequest(limit=limit, offset=offset)
 

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from http import HTTPStatus
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -12,6 +16,8 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from adapters.channels import FieldError, PayloadInvalid
 from adapters.publisher import PublishFailed
+
+log = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -71,15 +77,6 @@ def problem(
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
-def install_error_handlers(app: FastAPI) -> None:
-    app.add_exception_handler(ApiError, _api_error)
-    app.add_exception_handler(PayloadInvalid, _payload_invalid)
-    app.add_exception_handler(RequestValidationError, _request_invalid)
-    app.add_exception_handler(ValidationError, _request_invalid)
-    app.add_exception_handler(PublishFailed, _publish_failed)
-    app.add_exception_handler(StarletteHTTPException, _http_error)
-
-
 async def _api_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ApiError)
     return problem(request, exc.status, exc.title, type_=exc.type, detail=exc.detail, headers=exc.headers)
@@ -106,9 +103,35 @@ async def _publish_failed(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def _http_error(request: Request, exc: Exception) -> JSONResponse:
+    """Starlette's and FastAPI's own errors (no route, wrong method, an unreadable body): the status's name
+    as the title, their message as the detail."""
     assert isinstance(exc, StarletteHTTPException)
     headers = dict(exc.headers) if exc.headers else None
-    return problem(request, exc.status_code, str(exc.detail), headers=headers)
+    return problem(request, exc.status_code, _phrase(exc.status_code), detail=str(exc.detail), headers=headers)
+
+
+def _phrase(status: int) -> str:
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+
+
+async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+    """The last resort, for whatever no handler maps: a 500 that tells nothing of the cause. The log keeps
+    the traceback under the incident id the answer gives, with the method and path only: a query string
+    or a body may carry personal data, so neither is logged."""
+    incident = uuid.uuid4().hex[:12]
+    log.error(
+        "incident %s: unexpected %s answering %s %s",
+        incident,
+        type(exc).__name__,
+        request.method,
+        request.url.path,
+        exc_info=exc,
+    )
+    detail = f"The request failed on our side and was logged as incident {incident}."
+    return problem(request, 500, "Internal error", type_="/problems/internal", detail=detail)
 
 
 def _invalid(request: Request, errors: list[dict[str, Any]]) -> JSONResponse:
@@ -122,6 +145,32 @@ def _field_problem(error: FieldError) -> dict[str, Any]:
         item["row"] = error.row
         item["detail"] = str(error)
     return item
+
+
+Handler = Callable[[Request, Exception], Awaitable[JSONResponse]]
+
+_HANDLERS: dict[type[Exception], Handler] = {
+    ApiError: _api_error,
+    PayloadInvalid: _payload_invalid,
+    RequestValidationError: _request_invalid,
+    ValidationError: _request_invalid,
+    PublishFailed: _publish_failed,
+    StarletteHTTPException: _http_error,
+}
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    for error, handler in _HANDLERS.items():
+        app.add_exception_handler(error, handler)
+    # Starlette gives `Exception`'s handler to its outermost middleware, so it also answers for
+    # errors raised in other middleware; it re-raises afterwards, for the server's own log.
+    app.add_exception_handler(Exception, _unexpected)
+
+
+async def problem_for(request: Request, exc: Exception) -> JSONResponse:
+    """The answer to `exc`, for middleware that runs outside the app's exception handlers."""
+    handler = next((h for error, h in _HANDLERS.items() if isinstance(exc, error)), _unexpected)
+    return await handler(request, exc)
 
 
 _DESCRIPTIONS = {

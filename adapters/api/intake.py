@@ -13,6 +13,7 @@ from typing import Any
 from starlette.concurrency import run_in_threadpool
 
 from adapters.api.deps import ApiContext
+from adapters.api.limits import is_nested_too_deep, too_deep
 from adapters.channels import JSON_MAPPERS, Channel, ChannelOrder, FieldError, PayloadInvalid
 from adapters.channels.csv_upload import map_orders as map_csv_orders
 from events import Event, EventData, natural_id, new_event
@@ -60,6 +61,10 @@ async def publish_action(
 
 
 def _json(body: bytes) -> Any:
+    """The body parsed, checked for depth first: it may come without a JSON content type, which the
+    middleware's check goes by, and the parser recurses once per level."""
+    if is_nested_too_deep(body):
+        raise too_deep()
     try:
         return json.loads(body, parse_float=Decimal)  # prices stay exact, never floats
     except (ValueError, UnicodeDecodeError):

@@ -6,9 +6,9 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any, Generic, TypeVar
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
-from events.base import Money, Quantity, Sku
+from events.base import Money, Quantity, Sku, UtcDatetime
 
 T = TypeVar("T")
 
@@ -100,7 +100,7 @@ class StockReceiptCreate(BaseModel):
 class IncomingStockCreate(BaseModel):
     model_config = _examples({"qty": 100, "eta": "2026-02-14T09:00:00Z", "purchase_order": "PO-2026-0043"})
     qty: Quantity
-    eta: AwareDatetime
+    eta: UtcDatetime
     purchase_order: str = Field(min_length=1, max_length=64)
 
 
@@ -122,7 +122,7 @@ class DeliveryReport(BaseModel):
     )
     order_id: str = Field(min_length=1, max_length=64, pattern=ORDER_ID_PATTERN)
     tracking_number: str = Field(min_length=1, max_length=64)
-    delivered_at: AwareDatetime
+    delivered_at: UtcDatetime
 
 
 # --- reads -----------------------------------------------------------------------------------

@@ -36,7 +36,7 @@ class SqlReadModel:
         return self._engine
 
     def list_orders(self, filters: OrderFilters, page: PageRequest) -> tuple[Sequence[Any], int]:
-        if not self._has_views():
+        if not self._has_views() or not can_match(*asdict(filters).values()):
             return [], 0
         chosen = asdict(filters)  # the filters are named as the query's keywords
         with self._engine.connect() as conn:
@@ -88,7 +88,7 @@ class SqlReadModel:
         return sales_report(rows, orders_by_channel, day_from, day_to)
 
     def find_for_tracking(self, reference: str) -> Sequence[Any]:
-        if not self._has_views():
+        if not self._has_views() or not can_match(reference):
             return []
         query = select(orders).where(or_(orders.c.order_id == reference, orders.c.external_ref == reference))
         with self._engine.connect() as conn:
@@ -99,6 +99,12 @@ class SqlReadModel:
             present = set(inspect(self._engine).get_table_names())
             self._views_exist = all(table.name in present for table in VIEW_TABLES)
         return self._views_exist
+
+
+def can_match(*values: object) -> bool:
+    """False when a filter holds a NUL character. PostgreSQL text cannot hold one, so no row of the views does,
+    and psycopg refuses to send one in a query (a DataError: a 500 for `track?order=%00`)."""
+    return not any(isinstance(value, str) and "\x00" in value for value in values)
 
 
 def sku_public(row: Row) -> Row:

@@ -9,9 +9,9 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, NamedTuple, TypeVar
+from typing import Annotated, Any, NamedTuple, TypeVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from events import OrderLine, OrderPlaced, natural_id
 
@@ -19,6 +19,17 @@ M = TypeVar("M", bound=BaseModel)
 
 _LANGUAGE = re.compile(r"^[a-z]{2}(-[A-Za-z]{2})?$")
 _ORDER_ID_PREFIXES = {"shopify": "SHOP", "woocommerce": "WOO", "pos": "POS", "csv": "CSV"}
+
+
+def _number_as_text(value: Any) -> Any:
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+ExternalId = Annotated[
+    str, BeforeValidator(_number_as_text), Field(min_length=1, max_length=64, pattern=r"^[^\x00-\x1f\x7f]+$")
+]
+"""A channel's own id of an order (a number or text), the intake store's key: at most 64 characters, none a
+control character. PostgreSQL refused a NUL in it, and an id past the column's 128 characters (500s)."""
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
@@ -117,8 +118,40 @@ def map_orders(text: str, *, received_at: datetime) -> list[ChannelOrder]:
 
     `received_at` is the placed time of rows that leave `placed_at` blank.
     """
-    reader = csv.DictReader(io.StringIO(text))
-    _check_header(reader.fieldnames)
+    _allow_fields_as_long_as(text)
+    reader = csv.DictReader(io.StringIO(text, newline=""))  # the csv module reads \r, \n and \r\n itself
+    with _csv_errors_named(reader):
+        _check_header(reader.fieldnames)
+        rows, errors = _parsed_rows(reader)
+    if not rows:
+        raise PayloadInvalid([FieldError("(file)", "has no order rows", 2)])
+    if errors:
+        raise PayloadInvalid(errors)
+    return _orders(_grouped(rows), received_at)
+
+
+def _allow_fields_as_long_as(text: str) -> None:
+    """Lift the csv module's own cap on a cell (131,072 characters) to the length of the file.
+
+    The module refuses a longer cell with an error that names neither row nor column; past the cap, each
+    column's parser names both ("row 3: name must be at most 200 characters"). The cap is a setting of
+    the whole process, so it is only ever raised, and the API bounds the file (5 MiB) and with it the cap.
+    """
+    if len(text) > csv.field_size_limit():
+        csv.field_size_limit(len(text))
+
+
+@contextmanager
+def _csv_errors_named(reader: csv.DictReader[str]) -> Iterator[None]:
+    """Anything the csv module still refuses, as an error of the file at the line it was reading. (A bare
+    carriage return did, until the file was read with newline="" as the module asks.)"""
+    try:
+        yield
+    except csv.Error as exc:
+        raise PayloadInvalid([FieldError("(file)", f"is not valid CSV: {exc}", reader.line_num)]) from None
+
+
+def _parsed_rows(reader: csv.DictReader[str]) -> tuple[list[Row], list[FieldError]]:
     rows, errors = [], []
     for number, raw in enumerate(reader, start=2):
         if number > MAX_ROWS + 1:
@@ -126,11 +159,7 @@ def map_orders(text: str, *, received_at: datetime) -> list[ChannelOrder]:
         row, row_errors = _parsed_row(number, raw)
         rows.append(row)
         errors.extend(row_errors)
-    if not rows:
-        raise PayloadInvalid([FieldError("(file)", "has no order rows", 2)])
-    if errors:
-        raise PayloadInvalid(errors)
-    return _orders(_grouped(rows), received_at)
+    return rows, errors
 
 
 def _check_header(fieldnames: Any) -> None:

@@ -8,6 +8,7 @@ from pydantic import BeforeValidator, Field
 
 from adapters.channels.common import (
     ChannelOrder,
+    ExternalId,
     FieldError,
     PayloadInvalid,
     SourceLine,
@@ -56,7 +57,7 @@ class ShopifyAddress(SourceModel):
 
 
 class ShopifyOrder(SourceModel):
-    id: int | str
+    id: ExternalId
     name: str = Field(min_length=1, max_length=128)
     email: Annotated[Email | None, BeforeValidator(blank_to_none)] = None
     currency: Currency

@@ -9,6 +9,7 @@ from pydantic import AfterValidator, BeforeValidator, Field
 
 from adapters.channels.common import (
     ChannelOrder,
+    ExternalId,
     SourceLine,
     SourceModel,
     blank_to_none,
@@ -65,7 +66,7 @@ class WooShipping(SourceModel):
 
 
 class WooOrder(SourceModel):
-    id: int | str
+    id: ExternalId
     number: str | None = None
     status: str
     currency: Currency

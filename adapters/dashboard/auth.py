@@ -28,6 +28,8 @@ SESSION_COOKIE = "oms_dashboard"
 SESSION_TTL = timedelta(hours=12)
 LOGIN_PATH = "/dashboard/login"
 HOME_PATH = "/dashboard"
+NEXT_MAX_LENGTH = 2048
+"""The longest page to go back to after logging in: what the log-in form takes back."""
 _SECRET_LABEL = b"oms-dashboard-session-v1"
 
 
@@ -95,16 +97,16 @@ def check_csrf(session: Session, token: str) -> None:
 
 
 def safe_next(target: str | None) -> str:
-    """Where to go after logging in: only a dashboard path of ours, never another site."""
-    if target and target.startswith(HOME_PATH) and not target.startswith("//") and "\\" not in target:
-        return target
-    return HOME_PATH
+    """Where to go after logging in: only a dashboard path of ours, never another site, and no longer than
+    the log-in form takes back (a longer one made the log-in itself a 422)."""
+    is_ours = target is not None and target.startswith(HOME_PATH) and not target.startswith("//") and "\\" not in target
+    return target if target is not None and is_ours and len(target) <= NEXT_MAX_LENGTH else HOME_PATH
 
 
 def login_redirect(request: Request) -> Response:
     if request.headers.get("HX-Request"):  # a polled fragment: tell htmx to load the login page
         return Response(status_code=401, headers={"HX-Redirect": LOGIN_PATH})
-    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    target = safe_next(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
     return RedirectResponse(f"{LOGIN_PATH}?next={quote(target)}", status_code=303)
 
 

@@ -11,6 +11,7 @@ from adapters.api.deps import Context, is_ops_key
 from adapters.api.routes.tracking import client_address
 from adapters.dashboard.auth import (
     LOGIN_PATH,
+    NEXT_MAX_LENGTH,
     SESSION_COOKIE,
     SESSION_TTL,
     CurrentSession,
@@ -35,7 +36,7 @@ def log_in(
     request: Request,
     context: Context,
     key: Annotated[str, Form(max_length=512)] = "",
-    next: Annotated[str, Form(max_length=2048)] = "",
+    next: Annotated[str, Form(max_length=NEXT_MAX_LENGTH)] = "",
 ) -> Response:
     """A valid ops key sets the session cookie; anything else shows the form again (nothing open without keys).
     Failed attempts are rate-limited per client, so a key cannot be guessed by trying many."""

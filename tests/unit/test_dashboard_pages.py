@@ -139,6 +139,15 @@ def test_login_never_redirects_off_the_dashboard(client: TestClient) -> None:
         assert response.headers["location"] == "/dashboard"
 
 
+def test_a_page_too_long_to_come_back_to_is_left_for_the_overview(client: TestClient) -> None:
+    """The log-in form takes back a `next` of at most 2,048 characters: a longer one made the log-in a 422."""
+    redirect = client.get("/dashboard/inventory", params={"sku": "x" * 3000})
+    assert redirect.headers["location"] == "/dashboard/login?next=/dashboard"
+    too_long = "/dashboard/inventory?sku=" + "x" * 3000
+    assert client.post("/dashboard/login", data={"key": KEY, "next": too_long}).status_code == 422
+    assert client.post("/dashboard/login", data={"key": KEY, "next": "/dashboard"}).headers["location"] == "/dashboard"
+
+
 @pytest.mark.parametrize("url", PAGES)
 def test_every_page_renders_with_a_session(client: TestClient, url: str) -> None:
     log_in(client)

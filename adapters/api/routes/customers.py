@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from adapters.api.deps import Context, OpsKey, Paging
+from adapters.api.deps import INSTANT, Context, OpsKey, Paging, QueryInstant
 from adapters.api.errors import problem_responses
 from adapters.api.schemas import Analytics, CustomerSummary, Page
 from adapters.api.views import as_schema, page_of
@@ -24,8 +23,8 @@ def list_customers(context: Context, paging: Paging) -> Page[CustomerSummary]:
 @router.get("/analytics", response_model=Analytics, responses=problem_responses(401, 422))
 def analytics(
     context: Context,
-    since: Annotated[datetime | None, Query(description="From (inclusive, ISO 8601).")] = None,
-    until: Annotated[datetime | None, Query(description="To (exclusive, ISO 8601).")] = None,
+    since: Annotated[QueryInstant | None, Query(description=f"From, inclusive ({INSTANT}).")] = None,
+    until: Annotated[QueryInstant | None, Query(description=f"To, exclusive ({INSTANT}).")] = None,
 ) -> Analytics:
     """Orders, units and revenue per currency, by channel and top skus."""
     return as_schema(Analytics, context.read_model.analytics(since, until))

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, Path, Query
 
-from adapters.api.deps import Context, OpsKey, OrderFilters, Paging, signed_or_ops
+from adapters.api.deps import INSTANT, Context, OpsKey, OrderFilters, Paging, QueryInstant, signed_or_ops
 from adapters.api.errors import NotFound, problem_responses
 from adapters.api.intake import publish_action
 from adapters.api.schemas import (
@@ -39,11 +38,11 @@ SOURCE = "oms/api/ops"
 def list_orders(
     context: Context,
     paging: Paging,
-    status: str | None = None,
-    channel: str | None = None,
-    customer: Annotated[str | None, Query(description="Customer email.")] = None,
-    placed_from: Annotated[datetime | None, Query(description="Placed at or after (ISO 8601).")] = None,
-    placed_to: Annotated[datetime | None, Query(description="Placed before (ISO 8601).")] = None,
+    status: Annotated[str | None, Query(max_length=40)] = None,
+    channel: Annotated[str | None, Query(max_length=40)] = None,
+    customer: Annotated[str | None, Query(max_length=254, description="Customer email.")] = None,
+    placed_from: Annotated[QueryInstant | None, Query(description=f"Placed at or after ({INSTANT}).")] = None,
+    placed_to: Annotated[QueryInstant | None, Query(description=f"Placed before ({INSTANT}).")] = None,
 ) -> Page[OrderSummary]:
     filters = OrderFilters(status, channel, customer, placed_from, placed_to)
     items, total = context.read_model.list_orders(filters, paging)
