@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import signal
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -16,6 +18,7 @@ from sqlalchemy import Engine, make_url
 from adapters.audit.findings import INVARIANTS, Violation
 from adapters.audit.log import AuditTopics
 from adapters.audit.report import DEFAULT_GRACE, AuditReport, run_audit
+from adapters.audit.watch import CheckMetrics, watch
 from adapters.settings import Settings
 from adapters.sql import engine_for
 
@@ -43,6 +46,12 @@ def check(
     ),
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON (every violation)."),
     limit: int = typer.Option(20, "--limit", min=1, help="Violations printed per invariant (JSON prints all)."),
+    watch_mode: bool = typer.Option(False, "--watch", help="Audit every --interval seconds until Ctrl-C."),
+    interval: float = typer.Option(30.0, "--interval", min=0.1, help="Seconds between audits with --watch."),
+    metrics_port: int | None = typer.Option(
+        None, "--metrics-port", min=0, max=65535, help="With --watch: serve Prometheus metrics on this port."
+    ),
+    metrics_host: str = typer.Option("127.0.0.1", "--metrics-host", help="Address the metrics are served on."),
     timeout: float = typer.Option(60.0, "--timeout", min=1, help="Seconds allowed to read the topics to their end."),
 ) -> None:
     """Check the log and the views: every order decided, stock in bounds, no effect twice, no cancelled
@@ -67,13 +76,23 @@ def check(
         )
 
     try:
+        if watch_mode:
+            asyncio.run(_watch(audit, interval, metrics_port, metrics_host, as_json))
+        else:
+            _audit_once(audit, topics, as_json, limit)
+    finally:
+        if views is not None:
+            views.dispose()
+
+
+def _audit_once(
+    audit: Callable[[], Coroutine[Any, Any, AuditReport]], topics: AuditTopics, as_json: bool, limit: int
+) -> None:
+    try:
         report = asyncio.run(audit())
     except Exception as error:  # the audit could not be made: say so, distinctly from "violations found"
         errors.print(f"[red]audit failed:[/] {type(error).__name__}: {error}")
         raise typer.Exit(EXIT_FAILED) from None
-    finally:
-        if views is not None:
-            views.dispose()
     if as_json:
         typer.echo(orjson.dumps(report.as_dict(), option=orjson.OPT_INDENT_2).decode())
     else:
@@ -88,6 +107,34 @@ def existing_views(url: str) -> Engine | None:
     if parsed.get_backend_name() == "sqlite" and parsed.database and not Path(parsed.database).exists():
         return None
     return engine_for(url)
+
+
+async def _watch(
+    audit: Callable[[], Awaitable[AuditReport]], interval: float, port: int | None, host: str, as_json: bool
+) -> None:
+    metrics = CheckMetrics()
+    server = metrics.serve(port, host)[0] if port is not None else None
+    if server is not None:  # (on stderr: with --json, stdout is one report per line)
+        errors.print(f"metrics on http://{host}:{server.server_port}/metrics", style="dim")
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+
+    def on_report(report: AuditReport) -> None:
+        if as_json:
+            typer.echo(orjson.dumps(report.as_dict()).decode())
+        else:
+            console.print(summary_line(report))
+
+    def on_failure(error: Exception) -> None:
+        errors.print(f"[red]audit failed:[/] {type(error).__name__}: {error}")
+
+    try:
+        await watch(audit, metrics, stop, interval_s=interval, on_report=on_report, on_failure=on_failure)
+    finally:
+        if server is not None:
+            server.shutdown()
 
 
 # --- human output ---------------------------------------------------------------------------

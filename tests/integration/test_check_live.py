@@ -1,12 +1,16 @@
 """`oms check` on the real embedded broker: a worker and the projector over a mixed workload leave nothing to
-report; a duplicate dispatch planted on the topic and a view row edited by hand are exactly what it reports."""
+report; a duplicate dispatch planted on the topic and a view row edited by hand are exactly what it reports;
+`--watch` exports the same as Prometheus metrics."""
 
 from __future__ import annotations
 
 import asyncio
 import os
+import signal
 import subprocess
 import sys
+import time
+import urllib.request
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -17,6 +21,7 @@ import pytest
 from sqlalchemy import text
 
 from adapters.bootstrap import ensure_pipeline_topics, pipeline_config
+from adapters.broker import free_port
 from adapters.projection_runner import build_runners, run_projections
 from adapters.settings import Settings
 from adapters.sql import engine_for
@@ -134,6 +139,21 @@ async def plant_a_second_dispatch(bootstrap: str, prefix: str, order_id: str) ->
     return twin
 
 
+def scrape_until(port: int, wanted: str, seconds: float = 60) -> str:
+    deadline = time.monotonic() + seconds
+    exported = ""
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=2) as response:
+                exported = response.read().decode()
+        except OSError:
+            exported = ""
+        if wanted in exported:
+            return exported
+        time.sleep(0.5)
+    raise AssertionError(f"{wanted!r} never exported; last scrape:\n{exported}")
+
+
 async def test_check_is_clean_after_a_live_run_and_reports_exactly_what_was_planted(
     kafka_bootstrap: str, topic_prefix: str, tmp_path: Path
 ) -> None:
@@ -165,5 +185,17 @@ async def test_check_is_clean_after_a_live_run_and_reports_exactly_what_was_plan
         dispatches, row = report["violations"]
         assert str(twin.id) in {evidence["id"] for evidence in dispatches["evidence"]}
         assert set(row["details"]) == {"reserved"}
+
+        port = free_port()
+        watch = ("check", "--watch", "--interval", "1", "--metrics-port", str(port))
+        watcher = oms(topic_prefix, tmp_path, kafka_bootstrap, *watch)
+        try:
+            exported = scrape_until(port, 'oms_check_violations{invariant="single_effect"} 1.0')
+            assert 'oms_check_violations{invariant="view_matches_log"} 1.0' in exported
+            assert 'oms_check_violations{invariant="stock_bounds"} 0.0' in exported
+            assert "oms_check_last_run_timestamp_seconds" in exported
+        finally:
+            watcher.send_signal(signal.SIGTERM)
+            assert watcher.wait(30) == 0, watcher.stderr.read().decode()[-3000:] if watcher.stderr else ""
     finally:
         worker.stop()
