@@ -4,7 +4,16 @@ from __future__ import annotations
 
 import typer
 
-from adapters.cli import bench_cmd, broker_cmd, demo_cmd, ops_cmd, pipeline_cmd, projections_cmd, schema_cmd
+from adapters.cli import (
+    bench_cmd,
+    broker_cmd,
+    check_cmd,
+    demo_cmd,
+    ops_cmd,
+    pipeline_cmd,
+    projections_cmd,
+    schema_cmd,
+)
 
 app = typer.Typer(
     name="oms",
@@ -14,5 +23,5 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
 )
 
-for module in (demo_cmd, bench_cmd, broker_cmd, schema_cmd, pipeline_cmd, projections_cmd, ops_cmd):
+for module in (demo_cmd, bench_cmd, broker_cmd, schema_cmd, pipeline_cmd, projections_cmd, ops_cmd, check_cmd):
     module.register(app)
