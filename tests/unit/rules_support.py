@@ -98,8 +98,8 @@ def adjusted(sku: str, delta: int, reason: str = "stock count") -> Event[EventDa
     return event(StockAdjusted(sku=sku, delta=delta, reason=reason))
 
 
-def requested(sku: str, order_id: str, qty: int, placed_at: datetime = T0) -> Event[EventData]:
-    return event(StockReservationRequested(sku=sku, order_id=order_id, qty=qty, placed_at=placed_at))
+def requested(sku: str, order_id: str, qty: int, placed_at: datetime = T0, *, revision: int = 0) -> Event[EventData]:
+    return event(StockReservationRequested(sku=sku, order_id=order_id, qty=qty, placed_at=placed_at, revision=revision))
 
 
 def release(sku: str, order_id: str, reason: str = "customer asked") -> Event[EventData]:
