@@ -17,6 +17,7 @@ from pipeline.rules.ledger import Payment, Refund, captured, find, refund_shares
 from pipeline.rules.money import ZERO, quantum, rounded, text
 from pipeline.rules.order_state import HeldPayment, OrderState
 from pipeline.rules.order_status import amount_due, balance, money, notify
+from pipeline.rules.phrasebook import OVERPAID, PAID_AFTER_CANCEL
 from pipeline.rules.refusals import refusal_of
 
 Outcome = tuple[OrderState, Outputs]
@@ -55,7 +56,8 @@ def give_back_unneeded(state: OrderState, payment_id: str) -> Outcome:
     else:
         why = RefundWhy("overpayment", "paid more than the order costs", payment_id)
     state, money_back, amount = settle(state, why)
-    told = notify(state, "payment_refunded", reason=why.reason, **money(state, amount)) if amount else ()
+    phrased = PAID_AFTER_CANCEL if state.is_cancelled else OVERPAID
+    told = notify(state, "payment_refunded", reason=phrased, **money(state, amount)) if amount else ()
     return state, (*money_back, *told)
 
 

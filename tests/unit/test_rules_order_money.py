@@ -25,6 +25,7 @@ from events.notifications import NotificationKind
 from pipeline.rules.common import Rejected
 from pipeline.rules.order_status import balance, payment_status
 from pipeline.rules.orders import OrderState, decide_order, expiries_due, is_payment_overdue, payment_expired
+from pipeline.rules.phrasebook import OVERPAID
 from tests.unit.rules_support import (
     Flow,
     at,
@@ -114,7 +115,7 @@ def test_an_overpayment_is_refunded_to_the_payment_that_paid_too_much_and_the_or
             payment_id="p-1",
             cause="overpayment",
         ),
-        note("payment_refunded", reason="paid more than the order costs", amount="5.00", currency="EUR"),
+        note("payment_refunded", reason=OVERPAID, amount="5.00", currency="EUR"),
     ]
     assert of_type(outputs, OrderConfirmed) == [OrderConfirmed(order_id=ORDER, skus=(MUG,))]
     assert balance(state_of(flow)) == 0 and payment_status(state_of(flow)) == "paid"

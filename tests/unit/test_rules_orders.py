@@ -37,6 +37,7 @@ from events.notifications import NotificationKind
 from pipeline.rules.common import Rejected
 from pipeline.rules.order_state import shipment_id_for
 from pipeline.rules.orders import OrderState, decide_order, is_payment_overdue, payment_expired
+from pipeline.rules.phrasebook import PAID_AFTER_CANCEL
 from tests.unit.rules_support import (
     ADDRESS,
     T0,
@@ -188,7 +189,7 @@ def test_a_payment_after_cancellation_is_refunded_to_that_payment_and_the_custom
             payment_id="psp-7",
             cause="late_payment",
         ),
-        note("payment_refunded", reason=reason, amount="10.00", currency="EUR"),
+        note("payment_refunded", reason=PAID_AFTER_CANCEL, amount="10.00", currency="EUR"),
     ]
     assert status(flow) == "cancelled"
 
