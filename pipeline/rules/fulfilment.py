@@ -76,14 +76,14 @@ def order_eta(lines: tuple[BackorderedLine, ...]) -> datetime | None:
 def ship_what_can_ship(state: OrderState, *, split: bool) -> Outcome:
     """Once paid for: hand a till sale over, or ask for a shipment of every line together (complete
     policy) or of each reserved line at once (split). The first of these confirms the order."""
-    if state.order is None or not is_covered(state):
-        return state, ()
     waiting = [line for line in state.active_lines() if not line.is_with_shipping]
     ready = [line for line in waiting if line.stock == "reserved"]
-    everything_ready = bool(ready) and len(ready) == len(waiting)
+    if not ready or not is_covered(state):
+        return state, ()
+    everything_ready = len(ready) == len(waiting)
     if state.is_till_sale:
         return _hand_over(state, ready) if everything_ready else (state, ())
-    if not ready or not (everything_ready or split or state.is_split):
+    if not (everything_ready or split or state.is_split):
         return state, ()
     return _request_shipment(state, ready)
 

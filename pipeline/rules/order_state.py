@@ -72,6 +72,8 @@ class Line(RuleState):
 
     def credit(self, currency: str) -> Decimal:
         """What the customer paid for the units that came back and were inspected."""
+        if not self.credited:
+            return ZERO
         return pro_rata(self.charge(currency), self.credited, self.qty, currency)
 
 

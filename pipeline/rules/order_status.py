@@ -34,11 +34,12 @@ def is_covered(state: OrderState) -> bool:
     return not state.is_cancelled and amount_due(state) == 0
 
 
-def order_status(state: OrderState) -> OrderStatus:
-    """Cancelled; else how far returns went; else how far its parcels went; else why it waits."""
+def order_status(state: OrderState, covered: bool | None = None) -> OrderStatus:
+    """Cancelled; else how far returns went; else how far its parcels went; else why it waits.
+    `covered`: `is_covered(state)` if the caller knows it already."""
     if state.is_cancelled or state.order is None:
         return state.status
-    return _return_status(state) or _shipping_status(state) or _waiting_status(state)
+    return _return_status(state) or _shipping_status(state) or _waiting_status(state, covered)
 
 
 def _return_status(state: OrderState) -> OrderStatus | None:
@@ -66,10 +67,10 @@ def _shipping_status(state: OrderState) -> OrderStatus | None:
     return "shipment_requested"
 
 
-def _waiting_status(state: OrderState) -> OrderStatus:
+def _waiting_status(state: OrderState, covered: bool | None) -> OrderStatus:
     if any(line.stock == "backordered" for line in state.active_lines()):
         return "backordered"
-    return "placed" if is_covered(state) else "awaiting_payment"
+    return "placed" if (is_covered(state) if covered is None else covered) else "awaiting_payment"
 
 
 def payment_status(state: OrderState) -> PaymentStatus:
@@ -85,7 +86,11 @@ def payment_status(state: OrderState) -> PaymentStatus:
 
 
 def with_derived_status(state: OrderState) -> OrderState:
-    return state.model_copy(update={"status": order_status(state), "paid": is_covered(state)})
+    covered = is_covered(state)
+    status = order_status(state, covered)
+    if (status, covered) == (state.status, state.paid):
+        return state
+    return state.model_copy(update={"status": status, "paid": covered})
 
 
 def notify(state: OrderState, kind: NotificationKind, *, step: str | None = None, **params: str) -> Outputs:

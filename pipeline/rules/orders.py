@@ -33,6 +33,7 @@ from events import (
 )
 from pipeline.rules.common import Decision, Outputs, Refused, Rejected, emit, unchanged
 from pipeline.rules.fulfilment import backorder_line, deliver, dispatch, reserve_line, ship_what_can_ship
+from pipeline.rules.money import ZERO
 from pipeline.rules.order_changes import cancel, request_cancel, request_change
 from pipeline.rules.order_payments import expire_hold, hold_payment, pay, payment_id_of
 from pipeline.rules.order_placement import place
@@ -178,15 +179,18 @@ def _follow_up(before: OrderState | None, outcome: Outcome, context: Context) ->
 
 
 def _announce_due(before: OrderState | None, state: OrderState, context: Context) -> Outcome:
-    if state.is_cancelled or is_covered(state):
+    due = ZERO if state.is_cancelled else amount_due(state)
+    if due == 0:
         met = state.payment_due_at is not None and not state.is_cancelled
+        if state.announced_due is None and met == state.deadline_met:
+            return state, ()
         return state.model_copy(update={"announced_due": None, "deadline_met": met or state.deadline_met}), ()
-    if next_deadline(state) is None and not state.has_shipping():
+    shipping = state.has_shipping()
+    if _open_deadline(state, shipping) is None and not shipping:
         state = _new_deadline(before, state, context)
-    due = amount_due(state)
     if due == state.announced_due:
         return state, ()
-    deadline = next_deadline(state)
+    deadline = _open_deadline(state, shipping)
     awaiting = OrderAwaitingPayment(order_id=state.order_id, payment_due_at=deadline, amount_due=due)
     dated = {"payment_due_at": deadline.isoformat()} if deadline else {}
     told = notify(state, "awaiting_payment", **money(state, due, "amount_due"), **dated)
@@ -221,9 +225,14 @@ def next_deadline(state: OrderState) -> datetime | None:
     nothing handed to shipping, not cancelled), or when payments waiting for their order are refunded."""
     if state.order is None:
         return state.payment_due_at if state.held else None
-    if state.is_cancelled or state.deadline_met or state.has_shipping() or is_covered(state):
+    if state.is_cancelled or is_covered(state):
         return None
-    return state.payment_due_at
+    return _open_deadline(state, state.has_shipping())
+
+
+def _open_deadline(state: OrderState, shipping: bool) -> datetime | None:
+    """The deadline of an order known not to be paid for, unless it was met or a part went to shipping."""
+    return None if state.deadline_met or shipping else state.payment_due_at
 
 
 def is_payment_overdue(state: OrderState, now: datetime) -> bool:
