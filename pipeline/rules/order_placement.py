@@ -21,7 +21,7 @@ def place(state: OrderState | None, event: Event[EventData], data: OrderPlaced) 
     placed = OrderState(
         order=data,
         placed_event_id=event.id,
-        correlation_id=state.correlation_id if state and state.correlation_id else event.correlationid,
+        correlation_id=event.correlationid,
         lines=priced_lines(data),
         shipping_address=data.shipping_address,
         held=state.held if state else (),
