@@ -5,8 +5,9 @@ Imports nothing of ours: everything else in the project depends on this package,
 
 from events import topics
 from events.base import EventData, utc_now
+from events.changes import LineChange, OrderChanged, OrderChangeRequested, OrderRequestRefused
 from events.codec import DecodeError, decode, decode_envelope, encode, parse_envelope
-from events.common import Address, Customer, LineQty, OrderLine
+from events.common import Address, Customer, LineQty, OrderLine, is_deliverable
 from events.deadletter import DeadLetterRecorded
 from events.envelope import Event, caused_by, derived_id, natural_id, new_event
 from events.notifications import NotificationRequested, NotificationSent
@@ -19,14 +20,21 @@ from events.orders import (
     OrderCancelRequested,
     OrderConfirmed,
     OrderDelivered,
+    OrderHandedOver,
     OrderPaid,
     OrderPaymentExpired,
     OrderPlaced,
     OrderShipped,
+)
+from events.payments import (
+    PaymentCaptureRequested,
+    PaymentHoldExpired,
+    PaymentRecorded,
+    PaymentVoidRequested,
     RefundIssued,
 )
 from events.registry import ALL_EVENT_MODELS, EVENT_TYPES, model_for
-from events.returns import ReturnReceived, ReturnRequested
+from events.returns import ReturnAuthorized, ReturnInspected, ReturnReceived, ReturnRecorded, ReturnRequested
 from events.shipments import ShipmentDelivered, ShipmentDispatched, ShipmentRequested
 from events.stock import (
     StockAdjusted,
@@ -54,6 +62,7 @@ __all__ = [
     "DecodeError",
     "Event",
     "EventData",
+    "LineChange",
     "LineQty",
     "NotificationRequested",
     "NotificationSent",
@@ -62,15 +71,26 @@ __all__ = [
     "OrderCancelRejected",
     "OrderCancelRequested",
     "OrderCancelled",
+    "OrderChangeRequested",
+    "OrderChanged",
     "OrderConfirmed",
     "OrderDelivered",
+    "OrderHandedOver",
     "OrderLine",
     "OrderPaid",
     "OrderPaymentExpired",
     "OrderPlaced",
+    "OrderRequestRefused",
     "OrderShipped",
+    "PaymentCaptureRequested",
+    "PaymentHoldExpired",
+    "PaymentRecorded",
+    "PaymentVoidRequested",
     "RefundIssued",
+    "ReturnAuthorized",
+    "ReturnInspected",
     "ReturnReceived",
+    "ReturnRecorded",
     "ReturnRequested",
     "ShipmentDelivered",
     "ShipmentDispatched",
@@ -93,6 +113,7 @@ __all__ = [
     "decode_envelope",
     "derived_id",
     "encode",
+    "is_deliverable",
     "model_for",
     "natural_id",
     "new_event",

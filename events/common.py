@@ -17,7 +17,10 @@ class Frozen(BaseModel):
 
 
 class Customer(Frozen):
-    email: Email
+    """Who ordered. `email` may be absent only for an anonymous sale handed over at a till
+    (`OrderPlaced.fulfilment == "handed_over"`): nobody is written to then."""
+
+    email: Email | None = None
     id: str | None = Field(default=None, max_length=128)
     name: str | None = Field(default=None, max_length=200)
     phone: str | None = Field(default=None, max_length=40)
@@ -45,3 +48,9 @@ class LineQty(Frozen):
 
     sku: Sku
     qty: Quantity
+
+
+def is_deliverable(email: str | None) -> bool:
+    """False for no address and for the reserved `.invalid` domain (RFC 2606) placeholders channels used
+    for walk-in customers: nothing sent there ever arrives."""
+    return bool(email) and not str(email).lower().rstrip(".").endswith(".invalid")

@@ -10,7 +10,22 @@ from events import topics
 from events.base import EventData, OrderId
 from events.common import Email, Language
 
-NotificationKind = Literal["confirmed", "backordered", "shipped", "delivered", "cancelled", "refunded"]
+NotificationKind = Literal[
+    "confirmed",
+    "backordered",
+    "shipped",
+    "delivered",
+    "cancelled",
+    "refunded",
+    "awaiting_payment",
+    "payment_refunded",
+    "return_authorized",
+    "return_received",
+    "handed_over",
+]
+"""`refunded`: money back for returned goods; `payment_refunded`: money back that paid for nothing (paid
+twice or too much, after a cancellation, for lines taken off the order). Money params are decimal strings
+(`amount`, `amount_due`, `refund_amount`) with `currency`: the renderer formats them."""
 
 
 class _NotificationEvent(EventData):

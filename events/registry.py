@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from events.base import EventData
+from events.changes import CHANGE_EVENTS
 from events.deadletter import DEADLETTER_EVENTS
 from events.notifications import NOTIFICATION_EVENTS
 from events.orders import ORDER_EVENTS
+from events.payments import PAYMENT_EVENTS
 from events.returns import RETURN_EVENTS
 from events.shipments import SHIPMENT_EVENTS
 from events.stock import STOCK_EVENTS
 
 ALL_EVENT_MODELS: tuple[type[EventData], ...] = (
     *ORDER_EVENTS,
+    *PAYMENT_EVENTS,
+    *CHANGE_EVENTS,
     *RETURN_EVENTS,
     *STOCK_EVENTS,
     *SHIPMENT_EVENTS,

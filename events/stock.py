@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import Field
 
 from events import topics
@@ -50,13 +52,24 @@ class StockReorderPolicySet(_StockEvent):
 # --- requests from the order processor -----------------------------------------------------
 
 
+Revision = Annotated[int, Field(ge=0, le=1_000_000)]
+"""Which request of an order line an answer is for: 0 at placement, one more at each change of the line."""
+
+
 class StockReservationRequested(_StockEvent):
-    """An order line asks for stock. `placed_at` orders the backorder queue."""
+    """An order line asks for stock. `placed_at` orders the backorder queue.
+
+    v2: `revision`. A request with a higher revision than the order's current one for this sku replaces it
+    (the line's quantity changed): the inventory gives the old reservation or queue place back (as
+    `oms.stock.released`) and answers the new quantity, keeping the line's place in the queue.
+    """
 
     event_type = "oms.stock.reservation_requested"
+    schema_version = 2
     order_id: OrderId
     qty: Quantity
     placed_at: UtcDatetime
+    revision: Revision = 0
 
 
 class StockReleaseRequested(_StockEvent):
@@ -87,20 +100,27 @@ class StockReturned(_StockEvent):
 
 
 class StockReserved(_StockEvent):
+    """`qty` reserved for `order_id`. v2: `revision` of the request it answers."""
+
     event_type = "oms.stock.reserved"
+    schema_version = 2
     order_id: OrderId
     qty: Quantity
     from_backorder: bool = False
+    revision: Revision = 0
 
 
 class StockReservationFailed(_StockEvent):
-    """Not enough available stock: the line waits in the backorder queue, with an ETA if known."""
+    """Not enough available stock: the line waits in the backorder queue, with an ETA if known.
+    v2: `revision` of the request it answers."""
 
     event_type = "oms.stock.reservation_failed"
+    schema_version = 2
     order_id: OrderId
     qty: Quantity
     reason: str
     eta: UtcDatetime | None = None
+    revision: Revision = 0
 
 
 class StockReleased(_StockEvent):

@@ -9,12 +9,24 @@ from typing import Generic, Self, TypeVar
 from pydantic import BaseModel, ConfigDict
 
 from events import Event, EventData, caused_by
+from events.changes import RefusalCode
 
 S = TypeVar("S")
 
 
 class Rejected(Exception):
     """The event cannot be applied. The message says why, in words a person can act on."""
+
+
+class Refused(Exception):
+    """A request the rule turns down: it answers with a refusal event and leaves the state as it was.
+
+    Unlike `Rejected` (input that makes no sense, dead-lettered), a refusal is a decision the views show."""
+
+    def __init__(self, code: RefusalCode, reason: str) -> None:
+        super().__init__(reason)
+        self.code: RefusalCode = code
+        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -38,7 +50,8 @@ class RuleState(BaseModel):
         return cls.model_validate_json(raw)
 
 
-Outputs = tuple[tuple[str, EventData], ...]
+Output = tuple[str, EventData]
+Outputs = tuple[Output, ...]
 """What a rule wants to emit, as (step, data) pairs: the step makes each output's id unique and stable."""
 
 

@@ -23,10 +23,10 @@ from events import (
     StockReorderPolicySet,
     StockReservationFailed,
     StockReservationRequested,
-    StockReserved,
     StockReturned,
 )
 from pipeline.rules.common import Decision, Outputs, Rejected, decision, remember, unchanged
+from pipeline.rules.reservations import INSUFFICIENT, request_reservation, serve_backorders, without
 from pipeline.rules.sku_stock import (
     ORDER_IDS_KEPT,
     Backorder,
@@ -34,7 +34,6 @@ from pipeline.rules.sku_stock import (
     SkuStock,
     backorders_with_etas,
     by_eta,
-    by_position,
     is_low,
     suggested_reorder_qty,
 )
@@ -42,7 +41,6 @@ from pipeline.rules.sku_stock import (
 __all__ = ["SOURCE", "SkuStock", "decide_stock"]
 
 SOURCE = "oms.pipeline.inventory"
-INSUFFICIENT = "insufficient stock"
 
 Outcome = tuple[SkuStock, Outputs]
 
@@ -79,22 +77,6 @@ def _apply(state: SkuStock | None, data: EventData) -> Outcome | None:
     return None
 
 
-def request_reservation(stock: SkuStock, data: StockReservationRequested) -> Outcome:
-    """Queue the line in placement order, then serve the queue: it is reserved only if nothing older waits."""
-    if stock.knows(data.order_id):
-        return stock, ()
-    line = Backorder(order_id=data.order_id, qty=data.qty, placed_at=data.placed_at, arrival=stock.arrivals)
-    queued = stock.model_copy(
-        update={"backorders": by_position((*stock.backorders, line)), "arrivals": line.arrival + 1}
-    )
-    stock, outputs = serve_backorders(queued, fresh=data.order_id)
-    if stock.queued(data.order_id) is None:
-        return stock, outputs
-    stock, eta = _promise_eta(stock, data.order_id)
-    failed = StockReservationFailed(sku=stock.sku, order_id=data.order_id, qty=data.qty, reason=INSUFFICIENT, eta=eta)
-    return stock, (*outputs, (f"backorder:{data.order_id}", failed))
-
-
 def restock(stock: SkuStock, qty: int) -> Outcome:
     return serve_backorders(stock.model_copy(update={"on_hand": stock.on_hand + qty}))
 
@@ -127,7 +109,7 @@ def _release_reservation(stock: SkuStock, data: StockReleaseRequested) -> Outcom
     held = stock.reservations[data.order_id]
     freed = stock.model_copy(
         update={
-            "reservations": _without(stock.reservations, data.order_id),
+            "reservations": without(stock.reservations, data.order_id),
             "released": remember(stock.released, data.order_id, ORDER_IDS_KEPT),
         }
     )
@@ -165,36 +147,11 @@ def commit(stock: SkuStock, data: StockCommitRequested) -> Outcome:
     committed = stock.model_copy(
         update={
             "on_hand": stock.on_hand - held,
-            "reservations": _without(stock.reservations, data.order_id),
+            "reservations": without(stock.reservations, data.order_id),
             "committed": remember(stock.committed, data.order_id, ORDER_IDS_KEPT),
         }
     )
     return committed, ((f"commit:{data.order_id}", StockCommitted(sku=stock.sku, order_id=data.order_id, qty=held)),)
-
-
-def serve_backorders(stock: SkuStock, fresh: str | None = None) -> Outcome:
-    """Reserve queued lines oldest first while they fit; stop at the first that does not (strict FIFO).
-
-    `fresh` is the order whose request is being handled: reserving it is not a service from backorder.
-    """
-    reservations = dict(stock.reservations)
-    available = stock.available
-    served: list[Backorder] = []
-    for line in stock.backorders:
-        if line.qty > available:
-            break
-        reservations[line.order_id] = line.qty
-        available -= line.qty
-        served.append(line)
-    if not served:
-        return stock, ()
-    stock = stock.model_copy(update={"reservations": reservations, "backorders": stock.backorders[len(served) :]})
-    return stock, tuple(_reserved(stock.sku, line, from_backorder=line.order_id != fresh) for line in served)
-
-
-def _reserved(sku: str, line: Backorder, *, from_backorder: bool) -> tuple[str, EventData]:
-    data = StockReserved(sku=sku, order_id=line.order_id, qty=line.qty, from_backorder=from_backorder)
-    return f"reserve:{line.order_id}", data
 
 
 def _receive_purchase_order(stock: SkuStock, data: StockReceived) -> SkuStock:
@@ -215,13 +172,6 @@ def _schedule(stock: SkuStock, data: StockIncomingScheduled) -> SkuStock:
     return stock.model_copy(update={"incoming": by_eta((*others, order))})
 
 
-def _promise_eta(stock: SkuStock, order_id: str) -> tuple[SkuStock, datetime | None]:
-    """The ETA of the order's queued line, recorded on it as promised (the others are refreshed later)."""
-    fresh = next(line for line in backorders_with_etas(stock) if line.order_id == order_id)
-    lines = tuple(fresh if line.order_id == order_id else line for line in stock.backorders)
-    return stock.model_copy(update={"backorders": lines}), fresh.eta
-
-
 def _refresh_etas(stock: SkuStock) -> Outcome:
     """Recompute every queued line's ETA; tell the orders whose promised date changed."""
     lines = backorders_with_etas(stock)
@@ -233,7 +183,9 @@ def _refresh_etas(stock: SkuStock) -> Outcome:
 
 
 def _still_waiting(sku: str, line: Backorder) -> StockReservationFailed:
-    return StockReservationFailed(sku=sku, order_id=line.order_id, qty=line.qty, reason=INSUFFICIENT, eta=line.eta)
+    return StockReservationFailed(
+        sku=sku, order_id=line.order_id, qty=line.qty, reason=INSUFFICIENT, eta=line.eta, revision=line.revision
+    )
 
 
 def _check_low(stock: SkuStock) -> Outcome:
@@ -259,7 +211,3 @@ def _why_not_committable(stock: SkuStock, data: StockCommitRequested) -> str:
     if data.order_id in stock.released:
         return f"order {data.order_id} released its {stock.sku}; it was cancelled, so nothing can ship"
     return f"order {data.order_id} holds no reservation of {stock.sku} to commit"
-
-
-def _without(mapping: dict[str, int], key: str) -> dict[str, int]:
-    return {k: v for k, v in mapping.items() if k != key}

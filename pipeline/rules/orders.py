@@ -1,49 +1,86 @@
-"""Order rules, per order id: the lifecycle from placed to delivered, payment timeout, cancel and returns.
+"""Order rules, per order id: the lifecycle from placed to delivered (or handed over), its money, changes,
+cancellation and returns.
 
 `decide_order` is pure: the same state, event and `now` always give the same state and outputs (ids
-included). It asks the inventory for stock line by line and reacts to its replies.
+included). A request it refuses gives an `oms.order.request_refused` and leaves the state as it was;
+input that makes no sense raises `Rejected` (the shell dead-letters it).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from events import (
     Event,
     EventData,
-    NotificationRequested,
     OrderAwaitingPayment,
-    OrderCancelled,
-    OrderCancelRejected,
     OrderCancelRequested,
-    OrderConfirmed,
+    OrderChangeRequested,
     OrderPaid,
     OrderPaymentExpired,
     OrderPlaced,
+    PaymentHoldExpired,
+    ReturnInspected,
     ReturnReceived,
     ReturnRequested,
     ShipmentDelivered,
     ShipmentDispatched,
-    ShipmentRequested,
-    StockReleaseRequested,
     StockReservationFailed,
-    StockReservationRequested,
     StockReserved,
     derived_id,
 )
-from pipeline.rules.common import Decision, Outputs, Rejected, decision, unchanged
-from pipeline.rules.fulfilment import backorder_line, deliver, dispatch, request_shipments, reserve_line
-from pipeline.rules.order_returns import receive_return, request_return
-from pipeline.rules.order_state import OrderState, notice, with_settled_status
+from pipeline.rules.common import Decision, Outputs, Refused, Rejected, emit, unchanged
+from pipeline.rules.fulfilment import backorder_line, deliver, dispatch, reserve_line, ship_what_can_ship
+from pipeline.rules.money import ZERO
+from pipeline.rules.order_changes import cancel, request_cancel, request_change
+from pipeline.rules.order_payments import expire_hold, hold_payment, pay, payment_id_of
+from pipeline.rules.order_placement import place
+from pipeline.rules.order_returns import inspect_return, receive_return, request_return
+from pipeline.rules.order_state import OrderState
+from pipeline.rules.order_status import amount_due, is_covered, money, notify, with_derived_status
+from pipeline.rules.refusals import refusal_of
 
-__all__ = ["SOURCE", "OrderState", "decide_order", "is_payment_overdue", "payment_expired"]
+__all__ = [
+    "SOURCE",
+    "OrderState",
+    "decide_order",
+    "expiries_due",
+    "is_payment_overdue",
+    "next_deadline",
+    "payment_expired",
+]
 
 SOURCE = "oms.pipeline.orders"
 PAYMENT_TIMEOUT_REASON = "payment timeout"
-TOO_LATE_TO_CANCEL = "already shipped; request a return instead"
 PAYMENT_EXPIRED_STEP = "payment_expired"
+HOLD_EXPIRED_STEP = "payment_hold_expired"
+ORDER_INPUTS = (
+    StockReserved,
+    StockReservationFailed,
+    OrderPaid,
+    OrderPaymentExpired,
+    OrderCancelRequested,
+    OrderChangeRequested,
+    ShipmentDispatched,
+    ShipmentDelivered,
+    ReturnRequested,
+    ReturnReceived,
+    ReturnInspected,
+)
+ROOTED_STEPS = frozenset({"confirmed", "notify:confirmed", "handed_over"})
+ROOTED_PREFIXES = ("ship:", "handover:")
 
 Outcome = tuple[OrderState, Outputs]
+
+
+@dataclass(frozen=True)
+class Context:
+    event: Event[EventData]
+    payment_timeout: timedelta
+    payment_hold: timedelta
+    split: bool
 
 
 def decide_order(
@@ -53,64 +90,78 @@ def decide_order(
     *,
     payment_timeout: timedelta,
     split_shipments: bool = False,
+    payment_hold: timedelta | None = None,
 ) -> Decision[OrderState]:
-    data = event.data
-    if isinstance(data, OrderPlaced):
-        outcome: Outcome | None = place(event, data, payment_timeout) if state is None else (state, ())
+    """`payment_hold`: how long a payment waits for its order before it is refunded (default: the timeout)."""
+    context = Context(event, payment_timeout, payment_hold or payment_timeout, split_shipments)
+    try:
+        outcome = _apply(state, event.data, context)
+    except Refused as refused:
+        if state is None or state.order is None:
+            raise Rejected(refused.reason) from None
+        outcome = state, (("refused", refusal_of(state, str(event.id), event.type, refused)),)
     else:
-        outcome = _apply(state, data, split_shipments)
+        if outcome is not None and outcome[0].order is not None:
+            outcome = _follow_up(state, outcome, context)
     if outcome is None:
         return unchanged(state)
-    decided = decision(event, outcome[0], outcome[1], source=SOURCE, now=now)
-    return Decision(decided.state, tuple(_order_rooted(emitted, outcome[0]) for emitted in decided.emitted))
+    new, outputs = outcome
+    return Decision(new, tuple(_emitted(event, step, data, new, now) for step, data in outputs))
 
 
-def _order_rooted(emitted: Event[EventData], state: OrderState) -> Event[EventData]:
+def _emitted(cause: Event[EventData], step: str, data: EventData, state: OrderState, now: datetime) -> Event[EventData]:
     """Outputs that happen once per order whichever input completes them (the last reservation or the
     payment, in whatever order they arrive) take ids derived from the order, not from that input, so a
     re-run that sees its inputs in another interleaving still emits the same ids."""
-    step = _step_of(emitted, state)
-    if step is None:
+    emitted = emit(cause, step, data, source=SOURCE, now=now)
+    rooted = step in ROOTED_STEPS or step.startswith(ROOTED_PREFIXES)
+    if not rooted or state.placed_event_id is None:
         return emitted
     return emitted.model_copy(update={"id": derived_id(state.placed_event_id, step)})
 
 
-def _step_of(emitted: Event[EventData], state: OrderState) -> str | None:
-    data = emitted.data
-    if isinstance(data, OrderConfirmed):
-        return "confirmed"
-    if isinstance(data, NotificationRequested) and data.kind == "confirmed":
-        return "notify:confirmed"
-    if isinstance(data, ShipmentRequested):
-        return f"ship:{data.shipment_id}"
-    return None
+def _apply(state: OrderState | None, data: EventData, context: Context) -> Outcome | None:
+    match data:
+        case OrderPlaced():
+            return place(state, context.event, data)
+        case OrderPaid() if state is None or state.order is None:
+            return hold_payment(state, context.event, data, context.payment_hold)
+        case PaymentHoldExpired():
+            return expire_hold(state, data) if state is not None else None
+    if not isinstance(data, ORDER_INPUTS):
+        return None  # another stage's event, or one of ours
+    return _apply_to_order(_known(state, data), data, context)
 
 
-def _apply(state: OrderState | None, data: EventData, split: bool) -> Outcome | None:
+def _apply_to_order(state: OrderState, data: EventData, context: Context) -> Outcome | None:
     match data:
         case StockReserved():
-            return reserve_line(_known(state, data), data, split=split)
+            return reserve_line(state, data)
         case StockReservationFailed():
-            return backorder_line(_known(state, data), data)
+            return backorder_line(state, data)
         case OrderPaid():
-            return pay(_known(state, data), data, split=split)
+            return pay(state, payment_id_of(context.event, data), data)
         case OrderPaymentExpired():
-            return expire_payment(_known(state, data))
+            return expire_payment(state, data)
         case OrderCancelRequested():
-            return request_cancel(_known(state, data), data)
+            return request_cancel(state, data)
+        case OrderChangeRequested():
+            return request_change(state, context.event, data)
         case ShipmentDispatched():
-            return dispatch(_known(state, data), data)
+            return dispatch(state, data)
         case ShipmentDelivered():
-            return deliver(_known(state, data), data)
+            return deliver(state, data)
         case ReturnRequested():
-            return request_return(_known(state, data), data)
+            return request_return(state, data)
         case ReturnReceived():
-            return receive_return(_known(state, data), data)
+            return receive_return(state, data, context.event.time)
+        case ReturnInspected():
+            return inspect_return(state, data, context.event.time)
     return None
 
 
 def _known(state: OrderState | None, data: EventData) -> OrderState:
-    if state is None:
+    if state is None or state.order is None:
         raise Rejected(
             f"unknown order {getattr(data, 'order_id', data.partition_key())}: no oms.order.placed was seen for it; "
             f"publish the order before its {data.event_type}"
@@ -118,91 +169,110 @@ def _known(state: OrderState | None, data: EventData) -> OrderState:
     return state
 
 
-def place(event: Event[EventData], data: OrderPlaced, payment_timeout: timedelta) -> Outcome:
-    """Ask for stock line by line; an unpaid order also gets a payment deadline."""
-    unpaid = data.payment_status == "pending"
-    due = event.time + payment_timeout if unpaid else None
-    placed = OrderState(
-        order=data,
-        placed_event_id=event.id,
-        correlation_id=event.correlationid,
-        status="awaiting_payment" if unpaid else "placed",
-        paid=not unpaid,
-        payment_due_at=due,
-    )
-    requests: Outputs = tuple(
-        (
-            f"reserve:{line.sku}",
-            StockReservationRequested(sku=line.sku, order_id=data.order_id, qty=line.qty, placed_at=data.placed_at),
-        )
-        for line in data.lines
-    )
-    if due is None:
-        return placed, requests
-    return placed, (*requests, ("awaiting_payment", OrderAwaitingPayment(order_id=data.order_id, payment_due_at=due)))
+def _follow_up(before: OrderState | None, outcome: Outcome, context: Context) -> Outcome:
+    """After any decision: ship what can ship, tell the customer what is due (with a deadline while nothing
+    was handed to shipping), and derive the status."""
+    state, outputs = outcome
+    state, shipping = ship_what_can_ship(state, split=context.split)
+    state, due = _announce_due(before, state, context)
+    return with_derived_status(state), (*outputs, *shipping, *due)
 
 
-def pay(state: OrderState, data: OrderPaid, *, split: bool) -> Outcome:
-    if state.paid:
+def _announce_due(before: OrderState | None, state: OrderState, context: Context) -> Outcome:
+    due = ZERO if state.is_cancelled else amount_due(state)
+    if due == 0:
+        met = state.payment_due_at is not None and not state.is_cancelled
+        if state.announced_due is None and met == state.deadline_met:
+            return state, ()
+        return state.model_copy(update={"announced_due": None, "deadline_met": met or state.deadline_met}), ()
+    shipping = state.has_shipping()
+    if _open_deadline(state, shipping) is None and not shipping:
+        state = _new_deadline(before, state, context)
+    if due == state.announced_due:
         return state, ()
-    if state.is_cancelled:
-        raise Rejected(
-            f"order {state.order_id} was cancelled ({state.cancel_reason}) before its payment of "
-            f"{format(data.amount, 'f')} {state.order.currency} arrived; refund the payment"
-        )
-    return request_shipments(with_settled_status(state.model_copy(update={"paid": True})), split=split)
+    deadline = _open_deadline(state, shipping)
+    awaiting = OrderAwaitingPayment(order_id=state.order_id, payment_due_at=deadline, amount_due=due)
+    dated = {"payment_due_at": deadline.isoformat()} if deadline else {}
+    told = notify(state, "awaiting_payment", **money(state, due, "amount_due"), **dated)
+    return state.model_copy(update={"announced_due": due}), (("awaiting_payment", awaiting), *told)
 
 
-def expire_payment(state: OrderState) -> Outcome:
-    """The deadline passed: cancel, unless the order was paid (or already ended) in the meantime."""
-    if state.paid or state.is_cancelled or state.has_shipped:
+def _new_deadline(before: OrderState | None, state: OrderState, context: Context) -> OrderState:
+    """A first deadline (at placement, or when a paid order's change costs more) or a new one after the
+    last was met: each expiry then gets an id of its own."""
+    had_one = before is not None and before.payment_due_at is not None
+    return state.model_copy(
+        update={
+            "payment_due_at": context.event.time + context.payment_timeout,
+            "deadline_met": False,
+            "deadlines": state.deadlines + 1 if had_one else state.deadlines,
+        }
+    )
+
+
+def expire_payment(state: OrderState, data: OrderPaymentExpired) -> Outcome:
+    """The deadline passed: cancel (refunding any part payment), unless it was met or moved meanwhile."""
+    if next_deadline(state) != data.payment_due_at:
         return state, ()
     return cancel(state, PAYMENT_TIMEOUT_REASON)
 
 
-def request_cancel(state: OrderState, data: OrderCancelRequested) -> Outcome:
-    if state.is_cancelled:
-        return state, ()
-    if state.has_shipped:
-        return state, (("cancel_rejected", OrderCancelRejected(order_id=state.order_id, reason=TOO_LATE_TO_CANCEL)),)
-    return cancel(state, data.reason)
+# --- the timer: which keys are due, and the event that expires them -----------------------------
 
 
-def cancel(state: OrderState, reason: str) -> Outcome:
-    """Cancel and give every line's stock (reservation or backorder place) back."""
-    releases: Outputs = tuple(
-        (f"release:{line.sku}", StockReleaseRequested(sku=line.sku, order_id=state.order_id, reason=reason))
-        for line in state.order.lines
-    )
-    cancelled = state.model_copy(update={"status": "cancelled", "cancel_reason": reason})
-    return cancelled, (
-        ("cancelled", OrderCancelled(order_id=state.order_id, reason=reason)),
-        *releases,
-        ("notify:cancelled", notice(cancelled, "cancelled", reason=reason)),
-    )
+def next_deadline(state: OrderState) -> datetime | None:
+    """When this key's timer must fire: an unpaid order's payment deadline (while it is open: not met,
+    nothing handed to shipping, not cancelled), or when payments waiting for their order are refunded."""
+    if state.order is None:
+        return state.payment_due_at if state.held else None
+    if state.is_cancelled or is_covered(state):
+        return None
+    return _open_deadline(state, state.has_shipping())
+
+
+def _open_deadline(state: OrderState, shipping: bool) -> datetime | None:
+    """The deadline of an order known not to be paid for, unless it was met or a part went to shipping."""
+    return None if state.deadline_met or shipping else state.payment_due_at
 
 
 def is_payment_overdue(state: OrderState, now: datetime) -> bool:
-    """True for an unpaid, still open order whose payment deadline has passed."""
-    if state.paid or state.is_cancelled or state.has_shipped or state.payment_due_at is None:
-        return False
-    return now >= state.payment_due_at
+    """True when the key's deadline (see `next_deadline`) has passed."""
+    deadline = next_deadline(state)
+    return deadline is not None and now >= deadline
 
 
-def payment_expired(state: OrderState, now: datetime) -> Event[OrderPaymentExpired]:
-    """The timer's event for an overdue order. Its id derives from the order's placement, so however often
-    the timer fires, the order processor sees one expiry."""
+def payment_expired(state: OrderState, now: datetime) -> Event[EventData]:
+    """The timer's event for an overdue key: `oms.order.payment_expired`, or `oms.payment.hold_expired`
+    for payments without an order. Its id derives from the order's placement (or the first held payment)
+    and the deadline's number, so however often the timer fires, the order processor sees one expiry."""
     if state.payment_due_at is None:
         raise Rejected(f"order {state.order_id} has no payment deadline to expire")
-    data = OrderPaymentExpired(order_id=state.order_id, payment_due_at=state.payment_due_at)
+    if state.order is None and state.held:
+        first = state.held[0].event_id
+        held = PaymentHoldExpired(order_id=state.order_id, held_until=state.payment_due_at)
+        return _timer_event(held, derived_id(first, HOLD_EXPIRED_STEP), first, state.correlation_id or first, now)
+    if state.placed_event_id is None:
+        raise Rejected(f"order {state.order_id} was never placed")
+    step = PAYMENT_EXPIRED_STEP if state.deadlines == 0 else f"{PAYMENT_EXPIRED_STEP}:{state.deadlines}"
+    expired = OrderPaymentExpired(order_id=state.order_id, payment_due_at=state.payment_due_at)
+    placed = str(state.placed_event_id)
+    return _timer_event(expired, derived_id(placed, step), placed, state.correlation_id, now)
+
+
+def expiries_due(states: Iterable[OrderState], now: datetime) -> list[Event[EventData]]:
+    """The expiry events of every state whose deadline has passed."""
+    return [payment_expired(state, now) for state in states if is_payment_overdue(state, now)]
+
+
+def _timer_event(data: EventData, event_id: object, cause: str, correlation: str, now: datetime) -> Event[EventData]:
     return Event(
-        id=derived_id(state.placed_event_id, PAYMENT_EXPIRED_STEP),
+        id=event_id,
         source=SOURCE,
         type=data.event_type,
         time=now,
         subject=data.partition_key(),
         data=data,
         schemaversion=data.schema_version,
-        correlationid=state.correlation_id,
-        causationid=str(state.placed_event_id),
+        correlationid=correlation,
+        causationid=cause,
     )

@@ -21,13 +21,15 @@ class IncomingOrder(RuleState):
 
 
 class Backorder(RuleState):
-    """An order line waiting in the queue. `eta` is the date last promised to the order (None: unknown)."""
+    """An order line waiting in the queue. `eta` is the date last promised to the order (None: unknown).
+    `revision`: which request of the order line it is (the answers carry it)."""
 
     order_id: str
     qty: int
     placed_at: UtcDatetime
     arrival: int
     eta: UtcDatetime | None = None
+    revision: int = 0
 
     @property
     def position(self) -> tuple[datetime, int]:
@@ -49,6 +51,8 @@ class SkuStock(RuleState):
     low_flagged: bool = False
     committed: tuple[str, ...] = ()
     released: tuple[str, ...] = ()
+    revisions: dict[str, int] = {}
+    """The latest request revision per order line that changed (0 is not kept), newest last."""
 
     @property
     def reserved(self) -> int:
@@ -68,6 +72,12 @@ class SkuStock(RuleState):
 
     def queued(self, order_id: str) -> Backorder | None:
         return next((line for line in self.backorders if line.order_id == order_id), None)
+
+    def revision(self, order_id: str) -> int:
+        return self.revisions.get(order_id, 0)
+
+    def holds(self, order_id: str) -> bool:
+        return order_id in self.reservations or self.queued(order_id) is not None
 
     def knows(self, order_id: str) -> bool:
         """True if the order holds, waits for, or already finished with this sku."""

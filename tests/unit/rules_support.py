@@ -17,11 +17,15 @@ from events import (
     Customer,
     Event,
     EventData,
+    LineChange,
     LineQty,
     OrderCancelRequested,
+    OrderChangeRequested,
     OrderLine,
     OrderPaid,
     OrderPlaced,
+    OrderRequestRefused,
+    ReturnInspected,
     ReturnReceived,
     ReturnRequested,
     ShipmentDelivered,
@@ -94,8 +98,8 @@ def adjusted(sku: str, delta: int, reason: str = "stock count") -> Event[EventDa
     return event(StockAdjusted(sku=sku, delta=delta, reason=reason))
 
 
-def requested(sku: str, order_id: str, qty: int, placed_at: datetime = T0) -> Event[EventData]:
-    return event(StockReservationRequested(sku=sku, order_id=order_id, qty=qty, placed_at=placed_at))
+def requested(sku: str, order_id: str, qty: int, placed_at: datetime = T0, *, revision: int = 0) -> Event[EventData]:
+    return event(StockReservationRequested(sku=sku, order_id=order_id, qty=qty, placed_at=placed_at, revision=revision))
 
 
 def release(sku: str, order_id: str, reason: str = "customer asked") -> Event[EventData]:
@@ -127,34 +131,76 @@ def placed(
     *,
     paid: bool = True,
     price: str = "10.00",
+    prices: dict[str, str] | None = None,
     split: bool = False,
     language: str | None = "en",
     time: datetime = T0,
+    **options: Any,
 ) -> Event[EventData]:
-    data = OrderPlaced(
-        order_id=order_id,
-        channel="web",
-        customer=Customer(email="ada@example.com", name="Ada", language=language),
-        lines=tuple(OrderLine(sku=sku, qty=qty, unit_price=Decimal(price)) for sku, qty in lines.items()),
-        currency="EUR",
-        payment_status="paid" if paid else "pending",
-        shipping_address=ADDRESS,
-        shipping_policy="split" if split else "complete",
-        placed_at=time,
+    """A web order by Ada; `options` set any other OrderPlaced field (channel, capture, discount, ...)."""
+    priced = prices or {}
+    fields: dict[str, Any] = {
+        "order_id": order_id,
+        "channel": "web",
+        "customer": Customer(email="ada@example.com", name="Ada", language=language),
+        "lines": tuple(
+            OrderLine(sku=sku, qty=qty, unit_price=Decimal(priced.get(sku, price))) for sku, qty in lines.items()
+        ),
+        "currency": "EUR",
+        "payment_status": "paid" if paid else "pending",
+        "shipping_address": ADDRESS,
+        "shipping_policy": "split" if split else "complete",
+        "placed_at": time,
+    }
+    return event(OrderPlaced(**(fields | options)), time=time)
+
+
+def paid(
+    order_id: str,
+    amount: str = "10.00",
+    *,
+    payment_id: str | None = None,
+    kind: str = "captured",
+    currency: str | None = None,
+    time: datetime = T0,
+) -> Event[EventData]:
+    data = OrderPaid.model_validate(
+        {
+            "order_id": order_id,
+            "amount": Decimal(amount),
+            "method": "card",
+            "payment_id": payment_id,
+            "kind": kind,
+            "currency": currency,
+        }
     )
     return event(data, time=time)
 
 
-def paid(order_id: str, amount: str = "10.00") -> Event[EventData]:
-    return event(OrderPaid(order_id=order_id, amount=Decimal(amount), method="card"))
+def reserved(order_id: str, sku: str, qty: int, *, from_backorder: bool = False, revision: int = 0) -> Event[EventData]:
+    return event(StockReserved(sku=sku, order_id=order_id, qty=qty, from_backorder=from_backorder, revision=revision))
 
 
-def reserved(order_id: str, sku: str, qty: int, *, from_backorder: bool = False) -> Event[EventData]:
-    return event(StockReserved(sku=sku, order_id=order_id, qty=qty, from_backorder=from_backorder))
+def failed(order_id: str, sku: str, qty: int, eta: datetime | None = None, *, revision: int = 0) -> Event[EventData]:
+    data = StockReservationFailed(
+        sku=sku, order_id=order_id, qty=qty, reason="insufficient stock", eta=eta, revision=revision
+    )
+    return event(data)
 
 
-def failed(order_id: str, sku: str, qty: int, eta: datetime | None = None) -> Event[EventData]:
-    return event(StockReservationFailed(sku=sku, order_id=order_id, qty=qty, reason="insufficient stock", eta=eta))
+def change_requested(
+    order_id: str,
+    lines: dict[str, int],
+    *,
+    prices: dict[str, str] | None = None,
+    address: Address | None = None,
+    reason: str = "customer asked",
+) -> Event[EventData]:
+    changes = tuple(
+        LineChange(sku=sku, qty=qty, unit_price=Decimal(prices[sku]) if prices and sku in prices else None)
+        for sku, qty in lines.items()
+    )
+    return event(OrderChangeRequested(order_id=order_id, lines=changes, shipping_address=address, reason=reason))
 
 
 def cancel_requested(order_id: str, reason: str = "customer changed mind") -> Event[EventData]:
@@ -179,12 +225,38 @@ def delivered(order_id: str, tracking: str = "1Z999AA10123456784", when: datetim
     return event(ShipmentDelivered(order_id=order_id, tracking_number=tracking, delivered_at=when))
 
 
-def return_requested(order_id: str, lines: dict[str, int], reason: str = "too small") -> Event[EventData]:
-    return event(
-        ReturnRequested(order_id=order_id, lines=tuple(LineQty(sku=s, qty=q) for s, q in lines.items()), reason=reason)
+def line_qtys(lines: dict[str, int]) -> tuple[LineQty, ...]:
+    return tuple(LineQty(sku=sku, qty=qty) for sku, qty in lines.items())
+
+
+def return_requested(
+    order_id: str,
+    lines: dict[str, int],
+    reason: str = "too small",
+    *,
+    replacements: dict[str, tuple[int, str]] | None = None,
+) -> Event[EventData]:
+    instead = tuple(
+        OrderLine(sku=sku, qty=qty, unit_price=Decimal(price)) for sku, (qty, price) in (replacements or {}).items()
     )
+    return event(ReturnRequested(order_id=order_id, lines=line_qtys(lines), reason=reason, replacements=instead))
 
 
-def return_received(order_id: str, lines: dict[str, int], *, resellable: bool = True) -> Event[EventData]:
-    items = tuple(LineQty(sku=sku, qty=qty) for sku, qty in lines.items())
-    return event(ReturnReceived(order_id=order_id, lines=items, resellable=resellable))
+def return_received(
+    order_id: str, lines: dict[str, int], *, resellable: bool | None = True, rma: str | None = None
+) -> Event[EventData]:
+    return event(ReturnReceived(order_id=order_id, lines=line_qtys(lines), resellable=resellable, rma=rma))
+
+
+def return_inspected(
+    order_id: str, rma: str, *, resellable: dict[str, int] | None = None, unsellable: dict[str, int] | None = None
+) -> Event[EventData]:
+    data = ReturnInspected(
+        order_id=order_id, rma=rma, resellable=line_qtys(resellable or {}), unsellable=line_qtys(unsellable or {})
+    )
+    return event(data)
+
+
+def refusals(outputs: list[EventData]) -> list[tuple[str, str]]:
+    """The (code, reason) of every refusal among `outputs`."""
+    return [(data.code, data.reason) for data in outputs if isinstance(data, OrderRequestRefused)]

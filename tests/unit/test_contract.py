@@ -18,11 +18,19 @@ from pydantic.fields import FieldInfo
 from events import (
     ALL_EVENT_MODELS,
     BackorderedLine,
+    Customer,
     DecodeError,
     Event,
     EventData,
+    LineChange,
+    LineQty,
+    OrderChangeRequested,
+    OrderDelivered,
     OrderLine,
+    OrderPaid,
     OrderPlaced,
+    RefundIssued,
+    ReturnInspected,
     StockLow,
     StockReceived,
     StockReservationRequested,
@@ -122,6 +130,13 @@ def _field_strategy(model: type[BaseModel], name: str, field: FieldInfo) -> st.S
 _FIELD_OVERRIDES[(OrderPlaced, "lines")] = st.lists(
     models(OrderLine), min_size=1, max_size=_MAX_ITEMS, unique_by=lambda line: line.sku
 ).map(tuple)
+# A shipped order names a recipient; a discount is at most what the lines are worth.
+_FIELD_OVERRIDES[(OrderPlaced, "customer")] = models(Customer).filter(lambda customer: customer.email is not None)
+_FIELD_OVERRIDES[(OrderPlaced, "discount")] = st.just(Decimal(0))
+_FIELD_OVERRIDES[(OrderChangeRequested, "lines")] = st.lists(
+    models(LineChange), max_size=_MAX_ITEMS, unique_by=lambda line: line.sku
+).map(tuple)
+_FIELD_OVERRIDES[(ReturnInspected, "resellable")] = st.lists(models(LineQty), min_size=1, max_size=2).map(tuple)
 
 
 @st.composite
@@ -253,13 +268,13 @@ def test_unknown_type_is_named() -> None:
     assert "'oms.order.teleported'" in error.message
 
 
-@pytest.mark.parametrize("version", [3, "3", 99])
+@pytest.mark.parametrize("version", [4, "4", 99])
 def test_a_newer_schemaversion_is_unsupported(version: Any) -> None:
     error = decode_error(with_changes(placed_envelope(), schemaversion=version))
 
     assert error.kind == "unsupported_version"
     assert "oms.order.placed" in error.message
-    assert "schemaversion 3" in error.message or "schemaversion 99" in error.message
+    assert "schemaversion 4" in error.message or "schemaversion 99" in error.message
     assert "newer" in error.message
 
 
@@ -410,7 +425,7 @@ def test_order_placed_v1_is_upcast_to_the_current_model() -> None:
     event = decode(orjson.dumps(old))
 
     assert isinstance(event.data, OrderPlaced)
-    assert event.schemaversion == OrderPlaced.schema_version == 2
+    assert event.schemaversion == OrderPlaced.schema_version == 3
     assert event.data.customer.email == old["data"]["customer_email"]
     assert event.data.customer.name is None
     assert [line.sku for line in event.data.lines] == ["SKU-1", "SKU-2"]
@@ -431,7 +446,7 @@ def test_an_upcast_event_is_written_back_at_the_current_version() -> None:
 
     written = orjson.loads(encode(event))
 
-    assert written["schemaversion"] == 2
+    assert written["schemaversion"] == 3
     assert "customer_email" not in written["data"]
     assert written["data"]["customer"] == {"email": event.data.customer.email}
 
@@ -444,6 +459,58 @@ def test_a_v1_order_without_an_email_names_the_missing_field() -> None:
 
     assert error.kind == "invalid_data"
     assert "data.customer.email" in error.message
+
+
+def _v1(event: Event[Any], *dropped: str, version: int = 1) -> dict[str, Any]:
+    raw = orjson.loads(encode(event))
+    return {**raw, "schemaversion": version, "data": {k: v for k, v in raw["data"].items() if k not in dropped}}
+
+
+def test_order_paid_v1_reads_as_a_capture_in_the_orders_currency_named_by_its_event() -> None:
+    old = _v1(b.paid("o-1", "12.50"), "kind")
+
+    event = decode(orjson.dumps(old))
+
+    assert isinstance(event.data, OrderPaid)
+    assert (event.data.kind, event.data.currency, event.data.payment_id) == ("captured", None, None)
+    assert event.schemaversion == 2 and event.data.amount == Decimal("12.50")
+
+
+def test_refund_issued_v1_reads_as_a_refund_for_returned_goods() -> None:
+    refund = RefundIssued(order_id="o-1", amount=Decimal("4.00"), currency="EUR", reason="damaged")
+    old = _v1(new_event(refund, source="tests"), "cause")
+
+    event = decode(orjson.dumps(old))
+
+    assert isinstance(event.data, RefundIssued)
+    assert (event.data.cause, event.data.payment_id, event.data.lines) == ("return", None, ())
+
+
+def test_a_v2_till_sale_with_the_walk_in_placeholder_reads_as_an_anonymous_handed_over_sale() -> None:
+    sale = b.order_placed("o-pos", {"SKU-1": 1}, channel="pos", email="walk-in@pos.invalid")
+    old = _v1(sale, "fulfilment", "capture", "shipping_charge", "discount", version=2)
+
+    event = decode(orjson.dumps(old))
+
+    assert isinstance(event.data, OrderPlaced)
+    assert event.data.customer.email is None and event.data.customer.name == "Ada Lovelace"
+    assert event.data.fulfilment == "handed_over"
+
+
+def test_a_shipped_order_must_name_a_recipient_but_a_till_sale_need_not() -> None:
+    envelope = placed_envelope()
+    del envelope["data"]["customer"]["email"]
+
+    assert "data.customer.email: Field required" in decode_error(orjson.dumps(envelope)).message
+    envelope["data"]["fulfilment"] = "handed_over"
+    assert decode(orjson.dumps(envelope)).data.customer.email is None  # type: ignore[attr-defined]
+
+
+def test_order_delivered_v1_reads_as_the_whole_order_delivered() -> None:
+    delivered = OrderDelivered(order_id="o-1", delivered_at=datetime(2026, 3, 2, tzinfo=UTC))
+    event = decode(orjson.dumps(_v1(new_event(delivered, source="tests"), "complete")))
+
+    assert isinstance(event.data, OrderDelivered) and event.data.complete and event.data.tracking_number is None
 
 
 # --- deterministic ids ---------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from tests.unit.rules_support import (
     at,
     commit,
     incoming,
+    of_type,
     policy,
     received,
     release,
@@ -279,3 +280,64 @@ def test_state_round_trips_through_bytes() -> None:
     raw = flow.state.to_bytes()
     assert SkuStock.from_bytes(raw) == flow.state
     assert SkuStock.model_validate(flow.state.model_dump(mode="json")) == flow.state
+
+
+# --- a changed order line: a newer revision replaces the request -----------------------------
+
+
+def changed(order_id: str, qty: int, revision: int = 1, placed_at: datetime = at()) -> Event[EventData]:
+    return requested(SKU, order_id, qty, placed_at, revision=revision)
+
+
+def test_a_smaller_quantity_is_resized_in_place_and_frees_units_for_the_queue() -> None:
+    flow = stock().given(received(SKU, 3), requested(SKU, "o-1", 3), requested(SKU, "o-2", 2, at(1)))
+    assert flow.when(changed("o-1", 1)) == [
+        StockReleased(sku=SKU, order_id="o-1", qty=3, reason="order line changed", was_reserved=True),
+        StockReserved(sku=SKU, order_id="o-1", qty=1, revision=1),
+        StockReserved(sku=SKU, order_id="o-2", qty=2, from_backorder=True),
+    ]
+    assert flow.state is not None and flow.state.reservations == {"o-1": 1, "o-2": 2}
+
+
+def test_a_larger_quantity_that_fits_is_resized_in_place() -> None:
+    flow = stock().given(received(SKU, 5), requested(SKU, "o-1", 2))
+    assert flow.when(changed("o-1", 4)) == [
+        StockReleased(sku=SKU, order_id="o-1", qty=2, reason="order line changed", was_reserved=True),
+        StockReserved(sku=SKU, order_id="o-1", qty=4, revision=1),
+    ]
+
+
+def test_a_larger_quantity_that_does_not_fit_waits_at_the_lines_old_place_in_the_queue() -> None:
+    flow = stock().given(received(SKU, 3), requested(SKU, "o-1", 2, at(0)), requested(SKU, "o-2", 2, at(1)))
+    assert flow.when(changed("o-1", 4)) == [
+        StockReleased(sku=SKU, order_id="o-1", qty=2, reason="order line changed", was_reserved=True),
+        StockReservationFailed(sku=SKU, order_id="o-1", qty=4, reason="insufficient stock", revision=1),
+    ]
+    assert flow.state is not None
+    assert [line.order_id for line in flow.state.backorders] == ["o-1", "o-2"], "o-2 does not jump the queue"
+    assert flow.when(received(SKU, 1)) == [
+        StockReserved(sku=SKU, order_id="o-1", qty=4, from_backorder=True, revision=1)
+    ]
+
+
+def test_growing_in_place_never_takes_units_an_older_waiting_line_needs() -> None:
+    flow = stock().given(received(SKU, 3), requested(SKU, "o-0", 4, at(0)), requested(SKU, "o-1", 1, at(5)))
+    assert flow.state is not None and flow.state.reservations == {}, "o-1 waits behind o-0"
+    flow = stock().given(received(SKU, 3), requested(SKU, "o-1", 1, at(5)), requested(SKU, "o-0", 4, at(0)))
+    outputs = flow.when(changed("o-1", 2, placed_at=at(5)))
+    assert of_type(outputs, StockReservationFailed) == [
+        StockReservationFailed(sku=SKU, order_id="o-1", qty=2, reason="insufficient stock", revision=1)
+    ]
+
+
+def test_a_repeated_or_older_revision_changes_nothing() -> None:
+    flow = stock().given(received(SKU, 5), requested(SKU, "o-1", 2), changed("o-1", 3))
+    before = flow.state
+    assert flow.when(changed("o-1", 3)) == []
+    assert flow.when(requested(SKU, "o-1", 2)) == [], "the placement's request arriving late"
+    assert flow.state == before
+
+
+def test_a_cancelled_line_that_comes_back_is_reserved_again() -> None:
+    flow = stock().given(received(SKU, 5), requested(SKU, "o-1", 2), release(SKU, "o-1"))
+    assert flow.when(changed("o-1", 1, revision=2)) == [StockReserved(sku=SKU, order_id="o-1", qty=1, revision=2)]

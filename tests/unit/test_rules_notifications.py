@@ -5,8 +5,21 @@ from __future__ import annotations
 import pytest
 
 from pipeline.rules.notifications import RenderedMessage, render, supported_language
+from pipeline.rules.phrasebook import OVERPAID
 
-KINDS = ["confirmed", "backordered", "shipped", "delivered", "cancelled", "refunded"]
+KINDS = [
+    "confirmed",
+    "backordered",
+    "shipped",
+    "delivered",
+    "cancelled",
+    "refunded",
+    "awaiting_payment",
+    "payment_refunded",
+    "return_authorized",
+    "return_received",
+    "handed_over",
+]
 LANGUAGES = ["en", "de", "fr"]
 
 
@@ -78,11 +91,63 @@ def test_cancelled_gives_the_reason_and_translates_ours() -> None:
     assert "Motif : non précisé." in render("cancelled", "fr", {}).body
 
 
-def test_refunded_gives_the_amount() -> None:
+def test_refunded_gives_the_amount_in_the_currencys_local_format() -> None:
     params = {"order_id": "o-1", "amount": "49.50", "currency": "EUR"}
-    assert "we have refunded 49.50 EUR for your order o-1." in render("refunded", "en", params).body
-    assert "wir haben 49.50 EUR für Ihre Bestellung o-1 erstattet." in render("refunded", "de", params).body
-    assert "nous avons remboursé 49.50 EUR pour" in render("refunded", "fr", params).body
+    assert "we have refunded €49.50 for your order o-1." in render("refunded", "en", params).body
+    assert "wir haben 49,50\u00a0€ für Ihre Bestellung o-1 erstattet." in render("refunded", "de", params).body
+    assert "nous avons remboursé 49,50\u00a0€ pour" in render("refunded", "fr", params).body
+
+
+@pytest.mark.parametrize(
+    ("amount", "currency", "language", "written"),
+    [
+        ("1234.5", "EUR", "en", "€1,234.50"),
+        ("1234.5", "EUR", "de", "1.234,50\u00a0€"),
+        ("1234.5", "EUR", "fr", "1\u202f234,50\u00a0€"),
+        ("1500", "JPY", "en", "¥1,500"),
+        ("12.345", "KWD", "en", "KWD 12.345"),
+        ("12.5", "CHF", "de", "12,50\u00a0CHF"),
+    ],
+)
+def test_money_takes_the_currencys_decimals_and_the_languages_separators(
+    amount: str, currency: str, language: str, written: str
+) -> None:
+    params = {"order_id": "o-1", "amount": amount, "currency": currency}
+    assert f" {written} " in render("refunded", language, params).body
+
+
+def test_a_cancellation_says_what_was_refunded_or_that_it_will_be() -> None:
+    refunded = {"reason": "payment timeout", "refund_amount": "5.00", "currency": "EUR"}
+    assert "We have refunded €5.00 to your original payment method." in render("cancelled", "en", refunded).body
+    assert "If you paid already, the money will be refunded." in render("cancelled", "en", {}).body
+
+
+def test_awaiting_payment_gives_the_amount_and_the_deadline_in_the_local_format() -> None:
+    params = {
+        "order_id": "o-1",
+        "amount_due": "19.99",
+        "currency": "EUR",
+        "payment_due_at": "2026-03-02T09:30:00+00:00",
+    }
+    body = render("awaiting_payment", "de", params).body
+    assert "Wir warten auf Ihre Zahlung von 19,99\u00a0€." in body
+    assert "Bitte zahlen Sie bis 02.03.2026 09:30 UTC, sonst wird die Bestellung storniert." in body
+
+
+def test_a_refunded_payment_says_why_in_the_customers_language() -> None:
+    params = {"order_id": "o-1", "amount": "5", "currency": "USD", "reason": OVERPAID}
+    assert ": you paid more than the order costs." in render("payment_refunded", "en", params).body
+    assert "$5.00" in render("payment_refunded", "en", params).body
+    assert ": Sie haben mehr bezahlt, als die Bestellung kostet." in render("payment_refunded", "de", params).body
+
+
+def test_return_messages_name_the_return_number() -> None:
+    params = {"order_id": "o-1", "rma": "o-1-R1"}
+    assert "Your return number is o-1-R1" in render("return_authorized", "en", params).body
+    assert (
+        "Ihre Rücksendung o-1-R1 zur Bestellung o-1 ist bei uns angekommen."
+        in render("return_received", "de", params).body
+    )
 
 
 def test_delivered() -> None:

@@ -17,11 +17,14 @@ from events import (
     OrderAwaitingPayment,
     OrderBackordered,
     OrderCancelled,
-    OrderCancelRejected,
     OrderConfirmed,
     OrderDelivered,
+    OrderRequestRefused,
     OrderShipped,
+    PaymentRecorded,
     RefundIssued,
+    ReturnAuthorized,
+    ReturnRecorded,
     ShipmentRequested,
     StockCommitRequested,
     StockReleased,
@@ -34,6 +37,7 @@ from events.notifications import NotificationKind
 from pipeline.rules.common import Rejected
 from pipeline.rules.order_state import shipment_id_for
 from pipeline.rules.orders import OrderState, decide_order, is_payment_overdue, payment_expired
+from pipeline.rules.phrasebook import PAID_AFTER_CANCEL
 from tests.unit.rules_support import (
     ADDRESS,
     T0,
@@ -47,6 +51,7 @@ from tests.unit.rules_support import (
     of_type,
     paid,
     placed,
+    refusals,
     reserved,
     return_received,
     return_requested,
@@ -128,7 +133,9 @@ def test_an_unpaid_order_awaits_payment_then_expires_and_is_cancelled_with_relea
     order = placed(ORDER, {MUG: 2, TEA: 1}, paid=False, time=at(0))
     flow = orders()
     outputs = flow.when(order)
-    assert of_type(outputs, OrderAwaitingPayment) == [OrderAwaitingPayment(order_id=ORDER, payment_due_at=at(30))]
+    assert of_type(outputs, OrderAwaitingPayment) == [
+        OrderAwaitingPayment(order_id=ORDER, payment_due_at=at(30), amount_due=Decimal("30.00"))
+    ]
     flow.given(reserved(ORDER, MUG, 2), reserved(ORDER, TEA, 1))
     state = flow.state
     assert state is not None and state.status == "awaiting_payment"
@@ -151,6 +158,7 @@ def test_an_unpaid_order_awaits_payment_then_expires_and_is_cancelled_with_relea
 def test_a_payment_before_the_deadline_confirms_and_the_expiry_does_nothing() -> None:
     flow = orders().given(placed(ORDER, {MUG: 1}, paid=False), reserved(ORDER, MUG, 1))
     assert [type(data).__name__ for data in flow.when(paid(ORDER))] == [
+        "PaymentRecorded",
         "OrderConfirmed",
         "ShipmentRequested",
         "NotificationRequested",
@@ -159,10 +167,31 @@ def test_a_payment_before_the_deadline_confirms_and_the_expiry_does_nothing() ->
     assert flow.when(payment_expired(flow.state, at(60))) == []
 
 
-def test_a_payment_after_cancellation_is_rejected_so_someone_refunds_it() -> None:
+def test_a_payment_after_cancellation_is_refunded_to_that_payment_and_the_customer_told() -> None:
     flow = orders().given(placed(ORDER, {MUG: 1}, paid=False), cancel_requested(ORDER))
-    with pytest.raises(Rejected, match=r"cancelled \(customer changed mind\) before its payment of 10.00 EUR"):
-        flow.when(paid(ORDER))
+    reason = "paid after the order was cancelled (customer changed mind)"
+    assert flow.when(paid(ORDER, payment_id="psp-7")) == [
+        PaymentRecorded(
+            order_id=ORDER,
+            payment_id="psp-7",
+            kind="captured",
+            amount=Decimal("10.00"),
+            currency="EUR",
+            captured=Decimal("10.00"),
+            refunded=Decimal(0),
+            balance_due=Decimal(0),
+        ),
+        RefundIssued(
+            order_id=ORDER,
+            amount=Decimal("10.00"),
+            currency="EUR",
+            reason=reason,
+            payment_id="psp-7",
+            cause="late_payment",
+        ),
+        note("payment_refunded", reason=PAID_AFTER_CANCEL, amount="10.00", currency="EUR"),
+    ]
+    assert status(flow) == "cancelled"
 
 
 # --- backorders ------------------------------------------------------------------------------
@@ -197,7 +226,7 @@ def test_a_new_eta_for_a_waiting_line_is_announced_and_restock_confirms() -> Non
     ]
     outputs = flow.when(reserved(ORDER, MUG, 2, from_backorder=True))
     assert [type(data).__name__ for data in outputs] == ["OrderConfirmed", "ShipmentRequested", "NotificationRequested"]
-    assert flow.state is not None and flow.state.backordered == {}
+    assert flow.state is not None and [(line.stock, line.eta) for line in flow.state.lines] == [("reserved", None)]
 
 
 # --- split shipments -------------------------------------------------------------------------
@@ -251,30 +280,51 @@ def test_a_long_order_id_still_gets_a_valid_shipment_id() -> None:
 # --- cancel ----------------------------------------------------------------------------------
 
 
-def test_cancel_before_shipment_releases_every_line() -> None:
+def test_cancel_before_shipment_releases_every_line_and_refunds_the_prepaid_order() -> None:
     flow = orders().given(placed(ORDER, {MUG: 2, TEA: 1}), reserved(ORDER, MUG, 2), failed(ORDER, TEA, 1))
     assert flow.when(cancel_requested(ORDER, "found it cheaper")) == [
         OrderCancelled(order_id=ORDER, reason="found it cheaper"),
         StockReleaseRequested(sku=MUG, order_id=ORDER, reason="found it cheaper"),
         StockReleaseRequested(sku=TEA, order_id=ORDER, reason="found it cheaper"),
-        note("cancelled", reason="found it cheaper"),
+        RefundIssued(
+            order_id=ORDER,
+            amount=Decimal("30.00"),
+            currency="EUR",
+            reason="order cancelled: found it cheaper",
+            payment_id=f"{ORDER}:placement",
+            cause="cancellation",
+        ),
+        note("cancelled", reason="found it cheaper", refund_amount="30.00", currency="EUR"),
     ]
     assert flow.when(cancel_requested(ORDER)) == [], "already cancelled"
     assert flow.when(reserved(ORDER, TEA, 1, from_backorder=True)) == [], "its release is on the way"
 
 
-def test_cancel_after_shipment_is_rejected_with_advice() -> None:
+def test_cancel_after_shipment_is_refused_with_advice_as_an_event() -> None:
     flow = shipped_two_line_order()
-    assert flow.when(cancel_requested(ORDER)) == [
-        OrderCancelRejected(order_id=ORDER, reason="already shipped; request a return instead")
+    request = cancel_requested(ORDER)
+    assert flow.when(request) == [
+        OrderRequestRefused(
+            order_id=ORDER,
+            refused_event_id=str(request.id),
+            refused_type="oms.order.cancel_requested",
+            code="too_late_to_cancel",
+            reason="order o-100 was already handed to shipping; request a return instead (o-100-S1)",
+        )
     ]
     assert status(flow) == "shipped"
 
 
-def test_a_shipment_dispatched_after_cancellation_is_rejected() -> None:
-    flow = orders().given(placed(ORDER, {MUG: 1}), reserved(ORDER, MUG, 1), cancel_requested(ORDER))
-    with pytest.raises(Rejected, match="stop or recall the parcel"):
-        flow.when(dispatched(ORDER, f"{ORDER}-S1", {MUG: 1}))
+def test_a_cancel_between_shipment_request_and_dispatch_is_refused_so_the_parcel_and_its_stock_agree() -> None:
+    flow = orders().given(placed(ORDER, {MUG: 1}), reserved(ORDER, MUG, 1))
+    before = flow.state
+    assert refusals(flow.when(cancel_requested(ORDER))) == [
+        ("too_late_to_cancel", "order o-100 was already handed to shipping; request a return instead (o-100-S1)")
+    ]
+    assert flow.state == before, "a refusal changes nothing: no release while the parcel is with the warehouse"
+    assert of_type(flow.when(dispatched(ORDER, f"{ORDER}-S1", {MUG: 1})), StockCommitRequested) == [
+        StockCommitRequested(sku=MUG, order_id=ORDER, qty=1)
+    ]
 
 
 # --- shipped and delivered -------------------------------------------------------------------
@@ -314,7 +364,13 @@ def test_an_unknown_shipment_is_rejected() -> None:
 def test_delivery_of_a_shipped_order() -> None:
     flow = shipped_two_line_order()
     assert flow.when(delivered(ORDER, when=at(days=2))) == [
-        OrderDelivered(order_id=ORDER, delivered_at=at(days=2)),
+        OrderDelivered(
+            order_id=ORDER,
+            delivered_at=at(days=2),
+            shipment_id=f"{ORDER}-S1",
+            tracking_number="1Z999AA10123456784",
+            complete=True,
+        ),
         note("delivered", tracking_number="1Z999AA10123456784", delivered_at="2026-03-04"),
     ]
     assert status(flow) == "delivered"
@@ -326,18 +382,32 @@ def test_delivery_of_a_shipped_order() -> None:
 # --- returns ---------------------------------------------------------------------------------
 
 
-def test_a_resellable_return_restocks_and_refunds_the_returned_lines() -> None:
+def test_a_resellable_return_is_authorized_then_restocked_and_refunded_for_the_returned_lines() -> None:
     flow = shipped_two_line_order().given(delivered(ORDER))
-    assert flow.when(return_requested(ORDER, {MUG: 1}, reason="too small")) == []
+    assert flow.when(return_requested(ORDER, {MUG: 1}, reason="too small")) == [
+        ReturnAuthorized(order_id=ORDER, rma=f"{ORDER}-R1", lines=(LineQty(sku=MUG, qty=1),), reason="too small"),
+        note("return_authorized", rma=f"{ORDER}-R1"),
+    ]
     assert status(flow) == "return_requested"
     assert flow.when(return_received(ORDER, {MUG: 1})) == [
+        ReturnRecorded(order_id=ORDER, rma=f"{ORDER}-R1", lines=(LineQty(sku=MUG, qty=1),), inspected=True),
         StockReturned(sku=MUG, order_id=ORDER, qty=1),
-        RefundIssued(order_id=ORDER, amount=Decimal("49.50"), currency="EUR", reason="too small"),
-        note("refunded", amount="49.50", currency="EUR"),
+        RefundIssued(
+            order_id=ORDER,
+            amount=Decimal("49.50"),
+            currency="EUR",
+            reason="too small",
+            payment_id=f"{ORDER}:placement",
+            cause="return",
+            lines=(LineQty(sku=MUG, qty=1),),
+            rma=f"{ORDER}-R1",
+        ),
+        note("refunded", rma=f"{ORDER}-R1", amount="49.50", currency="EUR"),
     ]
-    assert status(flow) == "returned"
-    with pytest.raises(Rejected, match="cannot return 2 x MUG-1 of order o-100: 2 shipped, 1 returned already"):
-        flow.when(return_received(ORDER, {MUG: 2}))
+    assert status(flow) == "partially_returned", "one mug of two mugs and a tea came back"
+    assert refusals(flow.when(return_received(ORDER, {MUG: 2}))) == [
+        ("not_returnable", "cannot return 2 x MUG-1 of order o-100: 2 shipped, 1 returned already")
+    ]
 
 
 def test_damaged_goods_are_refunded_but_not_restocked() -> None:
@@ -345,8 +415,18 @@ def test_damaged_goods_are_refunded_but_not_restocked() -> None:
     outputs = flow.when(return_received(ORDER, {MUG: 2, TEA: 1}, resellable=False))
     assert of_type(outputs, StockReturned) == []
     assert of_type(outputs, RefundIssued) == [
-        RefundIssued(order_id=ORDER, amount=Decimal("148.50"), currency="EUR", reason="returned goods received")
+        RefundIssued(
+            order_id=ORDER,
+            amount=Decimal("148.50"),
+            currency="EUR",
+            reason="returned goods received",
+            payment_id=f"{ORDER}:placement",
+            cause="return",
+            lines=(LineQty(sku=MUG, qty=2), LineQty(sku=TEA, qty=1)),
+            rma=f"{ORDER}-R1",
+        )
     ]
+    assert status(flow) == "returned"
 
 
 @pytest.mark.parametrize(
@@ -358,20 +438,22 @@ def test_damaged_goods_are_refunded_but_not_restocked() -> None:
 )
 def test_returns_must_be_lines_the_order_shipped(lines: dict[str, int], message: str) -> None:
     flow = shipped_two_line_order()
-    with pytest.raises(Rejected, match=message):
-        flow.when(return_requested(ORDER, lines))
+    before = flow.state
+    assert [reason for _, reason in refusals(flow.when(return_requested(ORDER, lines)))] == [message]
+    assert flow.state == before
 
 
 def test_no_return_before_shipment() -> None:
     flow = orders().given(placed(ORDER, {MUG: 1}))
-    with pytest.raises(Rejected, match="only shipped or delivered orders can be returned"):
-        flow.when(return_requested(ORDER, {MUG: 1}))
+    assert refusals(flow.when(return_requested(ORDER, {MUG: 1}))) == [
+        ("not_returnable", "order o-100 is placed; only shipped or delivered orders can be returned")
+    ]
 
 
 # --- unknown orders, other events, determinism, state ----------------------------------------
 
 
-@pytest.mark.parametrize("happening", [paid(ORDER), reserved(ORDER, MUG, 1), cancel_requested(ORDER)])
+@pytest.mark.parametrize("happening", [reserved(ORDER, MUG, 1), cancel_requested(ORDER)])
 def test_events_for_an_unknown_order_are_rejected(happening: Event[EventData]) -> None:
     with pytest.raises(Rejected, match="unknown order o-100"):
         orders().when(happening)
