@@ -40,9 +40,17 @@ ORDER_OUTPUTS = frozenset(
         "oms.order.confirmed",
         "oms.order.cancelled",
         "oms.order.cancel_rejected",
+        "oms.order.request_refused",
+        "oms.order.changed",
+        "oms.order.handed_over",
         "oms.order.shipped",
         "oms.order.delivered",
         "oms.refund.issued",
+        "oms.payment.recorded",
+        "oms.payment.capture_requested",
+        "oms.payment.void_requested",
+        "oms.return.authorized",
+        "oms.return.recorded",
         "oms.shipment.requested",
     }
 )
@@ -335,7 +343,7 @@ class PaymentExpiry:
         self.config = config
         self.orders = orders
         self.deadlines: dict[str, tuple[int, datetime]] = {}  # order id -> its partition and deadline
-        self.announced: set[str] = set()
+        self.announced: set[tuple[str, datetime]] = set()  # a changed order gets a new deadline, announced anew
         self._scanned: set[int] = set()
         orders.on_saved = self.track
 
@@ -355,14 +363,14 @@ class PaymentExpiry:
                 self._scanned.add(partition)
         messages: list[Message] = []
         for order_id, (partition, due) in list(self.deadlines.items()):
-            if due > now or order_id in self.announced or not state.is_restored(partition):
+            if due > now or (order_id, due) in self.announced or not state.is_restored(partition):
                 continue
             order = self.orders.load(order_id, partition).state
             if order is None or not is_payment_overdue(order, now):
                 continue
             event: Event[OrderPaymentExpired] = payment_expired(order, now)
             messages.append((self.config.topic(topics.ORDERS), order_id.encode(), encode(event), event.type))
-            self.announced.add(order_id)
+            self.announced.add((order_id, due))
         return messages
 
 
