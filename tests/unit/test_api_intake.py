@@ -12,7 +12,7 @@ from adapters.api import create_app
 from adapters.channels.signatures import sign
 from adapters.publisher import RecordingPublisher
 from adapters.settings import Settings
-from events import natural_id
+from events import encode, natural_id
 
 SAMPLES = Path(__file__).parent / "samples"
 KEY = "ops-key-1"
@@ -132,6 +132,18 @@ def test_pos_sale_needs_the_ops_key(client: TestClient, publisher: RecordingPubl
     assert publisher.published == []
     assert client.post(url, content=body, headers=OPS).status_code == 202
     assert publisher.published[0].data.payment_status == "paid"
+
+
+def test_a_walk_in_pos_sale_is_placed_anonymous_and_handed_over(
+    client: TestClient, publisher: RecordingPublisher
+) -> None:
+    body = (SAMPLES / "pos_sale.json").read_bytes().replace(b'"walkin.loyal@example.com"', b"null")
+    assert client.post("/api/v1/channels/pos/orders", content=body, headers=OPS).status_code == 202
+    [placed] = publisher.published
+    assert placed.type == "oms.order.placed"
+    assert placed.data.customer.email is None
+    assert (placed.data.fulfilment, placed.data.shipping_address) == ("handed_over", None)
+    assert b"invalid" not in encode(placed)
 
 
 def test_csv_upload_answers_a_list(client: TestClient, publisher: RecordingPublisher) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from adapters.channels import PayloadInvalid, native, order_id_for, pos, shopify, woocommerce
+from events import Customer
 
 SAMPLES = Path(__file__).parent / "samples"
 
@@ -101,17 +102,21 @@ def test_woocommerce_blank_shipping_is_no_address_and_errors_name_fields() -> No
     assert fields_in_error(payload, woocommerce.map_order) == {"billing.email", "line_items.1.quantity"}
 
 
-def test_pos_sale_is_paid_with_its_customer() -> None:
+def test_pos_sale_is_paid_handed_over_with_its_customer() -> None:
     mapped = pos.map_order(sample("pos_sale.json"))
     assert mapped.external_id == "BER-MITTE:2026-000871"
     assert mapped.order.payment_status == "paid"
+    assert mapped.order.fulfilment == "handed_over"
+    assert mapped.order.shipping_address is None
     assert mapped.order.total() == Decimal("47.40")
     assert mapped.order.customer.email == "walkin.loyal@example.com"
 
 
-def test_pos_walk_in_sale_gets_the_undeliverable_address() -> None:
-    order = pos.map_order(sample("pos_sale.json") | {"customer_email": None}).order
-    assert order.customer.email == pos.WALK_IN_EMAIL
+@pytest.mark.parametrize("email", [None, "", "  "])
+def test_pos_walk_in_sale_is_an_anonymous_customer_without_any_address(email: str | None) -> None:
+    order = pos.map_order(sample("pos_sale.json") | {"customer_email": email}).order
+    assert order.customer == Customer(), "no placeholder address: nobody to write to, a customer of their own"
+    assert order.fulfilment == "handed_over"
 
 
 def test_pos_same_sku_twice_at_one_price_is_merged_at_two_prices_refused() -> None:
