@@ -47,7 +47,10 @@ class Problem(BaseModel):
 
 class IntakeAccepted(BaseModel):
     order_id: str
-    duplicate: bool = Field(description="True when this channel order was accepted before; nothing new is published.")
+    duplicate: bool = Field(
+        description="True when nothing new is published: this channel order, or this webhook about it, was "
+        "accepted before, or it says nothing that was not published already."
+    )
 
 
 class CsvOrderAccepted(IntakeAccepted):

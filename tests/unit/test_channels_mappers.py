@@ -75,11 +75,12 @@ def test_shopify_address_errors_use_shopify_names() -> None:
     assert fields_in_error(payload, shopify.map_order) == {"shipping_address.country_code"}
 
 
-def test_woocommerce_order_on_hold_is_pending_with_exact_prices() -> None:
+def test_woocommerce_order_on_hold_is_pending_with_exact_prices_and_its_shipping() -> None:
     order = woocommerce.map_order(sample("woocommerce_order.json")).order
     assert order.order_id == order_id_for("woocommerce", "727")
     assert lines_of(order) == {"WOO-SINGLE-1": (2, Decimal(6)), "IDEA-BLK": (1, Decimal("29.8"))}
-    assert order.total() == Decimal("41.80")
+    assert order.shipping_charge == Decimal("10.00")
+    assert order.total() == Decimal("51.80"), "what the shop charges (its `total`)"
     assert order.payment_status == "pending"
     assert order.currency == "USD"
     assert (order.customer.email, order.customer.name) == ("john.doe@example.com", "John Doe")
