@@ -90,7 +90,7 @@ class IntakeStore:
                 "external_id": external_id,
                 "aspect": fact.aspect,
                 "fingerprint": fact.fingerprint,
-                "changed_at": fact.changed_at,
+                "changed_at": fact.changed_at.astimezone(UTC) if fact.changed_at else None,
                 "content": fact.content,
                 "recorded_at": now,
             }
