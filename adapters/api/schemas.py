@@ -8,7 +8,8 @@ from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from events.base import Money, Quantity, Sku, UtcDatetime
+from events.base import Currency, Money, Quantity, Sku, UtcDatetime
+from events.orders import PaymentKind
 
 T = TypeVar("T")
 
@@ -46,7 +47,10 @@ class Problem(BaseModel):
 
 class IntakeAccepted(BaseModel):
     order_id: str
-    duplicate: bool = Field(description="True when this channel order was accepted before; nothing new is published.")
+    duplicate: bool = Field(
+        description="True when nothing new is published: this channel order, or this webhook about it, was "
+        "accepted before, or it says nothing that was not published already."
+    )
 
 
 class CsvOrderAccepted(IntakeAccepted):
@@ -60,12 +64,19 @@ class ActionAccepted(BaseModel):
 
 
 class PaymentCreate(BaseModel):
-    model_config = _examples({"amount": "39.80", "method": "card", "payment_id": "pi_3NfZ2a"})
-    amount: Money
+    model_config = _examples(
+        {"amount": "39.80", "method": "card", "payment_id": "pi_3NfZ2a", "kind": "captured", "currency": "EUR"}
+    )
+    amount: Money = Field(description="What this payment has authorized or captured in all so far.")
     method: str | None = Field(default=None, max_length=40)
     payment_id: str | None = Field(
-        default=None, max_length=128, description="The provider's id: a re-sent webhook re-publishes the same event."
+        default=None,
+        min_length=1,
+        max_length=128,
+        description="The provider's id of the payment: its reports are one payment, a re-sent one the same event.",
     )
+    kind: PaymentKind = "captured"
+    currency: Currency | None = Field(default=None, description="Absent: the order's currency.")
 
 
 class CancelCreate(BaseModel):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -145,6 +146,25 @@ def test_signed_payment_webhook_and_retries_repeat_the_event_id(
     first, second = publisher.published
     assert first.id == second.id
     assert str(first.data.amount) == "39.80"
+
+
+def test_a_payment_report_names_its_payment_and_each_new_total_is_a_new_event(
+    client: TestClient, publisher: RecordingPublisher
+) -> None:
+    url = "/api/v1/orders/SHOP-1/payments"
+    reports = [
+        {"amount": "39.80", "payment_id": "pi_9", "kind": "authorized", "currency": "EUR"},
+        {"amount": "39.8", "payment_id": "pi_9", "kind": "authorized", "currency": "EUR"},
+        {"amount": "39.80", "payment_id": "pi_9", "kind": "captured", "currency": "EUR"},
+        {"amount": "49.80", "payment_id": "pi_9", "kind": "captured", "currency": "EUR"},
+    ]
+    for report in reports:
+        assert client.post(url, json=report, headers=OPS).status_code == 202
+    authorized, resent, captured, more = publisher.published
+    assert (authorized.data.payment_id, authorized.data.kind, authorized.data.currency) == ("pi_9", "authorized", "EUR")
+    assert resent.id == authorized.id, "the same total again is the same report"
+    assert len({authorized.id, captured.id, more.id}) == 3, "a capture, and a higher total, are new reports"
+    assert (captured.data.kind, more.data.amount) == ("captured", Decimal("49.80"))
 
 
 def test_idempotency_key_repeats_the_event_id(client: TestClient, publisher: RecordingPublisher) -> None:

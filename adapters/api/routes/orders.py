@@ -67,9 +67,19 @@ def get_order(order_id: OrderIdPath, context: Context) -> OrderDetail:
 )
 async def mark_paid(order_id: OrderIdPath, body: PaymentCreate, context: Context) -> ActionAccepted:
     """Payment webhook: signed with `X-OMS-Signature` (secret `OMS_CHANNEL_SECRET_PAYMENTS`) or an ops API key.
-    A re-sent webhook with the same `payment_id` repeats the same event id."""
-    data = OrderPaid(order_id=order_id, amount=body.amount, method=body.method)
-    event = await publish_action(context, data, source="oms/api/payments", dedup_key=body.payment_id)
+    `amount` is what payment `payment_id` has authorized or captured in all: a re-sent report (the same
+    payment, kind and amount) repeats the same event id; a higher amount or a capture after an authorization
+    is a new report of the same payment, never a second payment."""
+    data = OrderPaid(
+        order_id=order_id,
+        amount=body.amount,
+        method=body.method,
+        payment_id=body.payment_id,
+        kind=body.kind,
+        currency=body.currency,
+    )
+    dedup_key = f"{body.payment_id}:{body.kind}:{body.amount.normalize():f}" if body.payment_id else None
+    event = await publish_action(context, data, source="oms/api/payments", dedup_key=dedup_key)
     return accepted(event)
 
 
