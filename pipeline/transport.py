@@ -20,6 +20,18 @@ types to pass over per topic. About 40 % of what a worker reads; a record withou
 Acknowledged like this, an offset is committed as if its stream had acked it; faust commits the highest
 offset below which everything is acked, so a passed-over record never commits past one still in a stage.
 
+`_Consumer` also decides what is committed. faust (0.15.3) commits the first run of consecutive acknowledged
+offsets, and with nothing committed yet on a partition, or one past the committed offset, it does not check what
+lies ahead of that run. Acknowledgements come out of order (a passed-over record at once; after a rebalance,
+faust's streams acknowledge the records they buffered in the generation before, unprocessed), so it committed
+offsets whose records were never applied, and a worker killed then lost them. Here the committed offset is never
+past a record handed to a stream in this consumer generation and not yet acknowledged; records of an earlier
+generation are not handed over at all (they are read again from the committed offset).
+
+Without faust tables faust joins the group with the round-robin assignor, which may give partition N of two
+topics one stage reads to two workers; the range assignor gives each worker the same partition numbers of every
+topic, so one key's state has one writer.
+
 `App` also leaves out faust's Monitor sensor (statistics for faust's web view, which we do not run).
 """
 
@@ -152,7 +164,8 @@ class _Consumer(faust_aiokafka.Consumer):
         return safe
 
     async def _drain_messages(self, fetcher: Any) -> None:  # pragma: no cover - the fetcher's loop
-        """faust-streaming 0.15.3's `Consumer._drain_messages` (BSD-3), with the hand-over of `_deliver`."""
+        """faust-streaming 0.15.3's `Consumer._drain_messages` (BSD-3), with the hand-over of `_deliver` and
+        without its gap bookkeeping."""
         getmany = self.getmany
         consumer_should_stop = self._stopped.is_set
         fetcher_should_stop = fetcher._stopped.is_set

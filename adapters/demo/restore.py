@@ -3,7 +3,7 @@
 Stopping: the demo stops its traffic, waits until the history archive holds every message of every
 topic it archives (quiesce), then stops the processes. Starting again on the same data folder: the
 archived log is produced back into the fresh broker, partition by partition, at the same offsets. The
-processors keep their state in SQLite (`OMS_PIPELINE_STATE=sqlite`) and the projections their positions
+processors keep a copy of their state in SQLite (`pipeline-state.sqlite3`) and the projections their positions
 in the views database, so each skips what it had already applied: no effect is repeated, no view counts
 anything twice.
 """
