@@ -12,7 +12,7 @@ from adapters.notifiers import FileOutbox, SmtpNotifier
 from adapters.settings import Settings
 from adapters.state_store import SqliteStateStore
 from events import topics
-from pipeline.config import PipelineConfig
+from pipeline.config import STAGE_TABLES, PipelineConfig
 from pipeline.ports import Carrier, Notifier
 
 STATE_FILE = "pipeline-state.sqlite3"
@@ -46,8 +46,6 @@ def default_notifier(settings: Settings) -> Notifier:
 async def ensure_pipeline_topics(config: PipelineConfig, replication_factor: int = 1) -> list[str]:
     """The public topics, the internal replies topic and the stages' changelogs, each with the same partitions
     (a stage's state for a key lives in the changelog partition of the key's input partition)."""
-    from pipeline.app import STAGE_TABLES  # deferred: importing faust is slow and only workers need it
-
     names = [config.topic(name) for name in topics.PUBLIC_TOPICS] + [config.order_replies_topic]
     names += [config.changelog_topic(table) for table in STAGE_TABLES]
     return await ensure_topics(config.bootstrap, names, config.partitions, replication_factor)
@@ -56,7 +54,7 @@ async def ensure_pipeline_topics(config: PipelineConfig, replication_factor: int
 def bootstrap_pipeline(
     settings: Settings, bootstrap: str, *, carrier: Carrier | None = None, notifier: Notifier | None = None
 ) -> Any:
-    from pipeline.app import build_pipeline  # deferred: importing faust is slow and only workers need it
+    from pipeline.runtime.app import build_pipeline  # deferred: importing faust is slow and only workers need it
 
     config = pipeline_config(settings, bootstrap)
     return build_pipeline(

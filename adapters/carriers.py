@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 from events import ShipmentRequested
 from pipeline.ports import Booking, CarrierUnavailable
-from pipeline.rules.shipping import tracking_number_for, tracking_url
+from pipeline.rules.carriers import tracking_number_for, tracking_url
 
 
 @dataclass

@@ -22,6 +22,7 @@ Position = tuple[str, int]
 
 
 async def partitions_of(consumer: AIOKafkaConsumer, topic_names: Iterable[str]) -> list[TopicPartition]:
+    """Every partition of `topic_names`, from fresh metadata (aiokafka's consumer has no public call for it)."""
     partitions = []
     for name in topic_names:
         found = consumer.partitions_for_topic(name)

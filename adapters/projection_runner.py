@@ -50,7 +50,7 @@ class ProjectionRunner:
     group_id: str | None = None
     pause_in_transaction_s: float = 0.0
     # The embedded broker holds an empty fetch for the whole wait, even when data arrives meanwhile:
-    # aiokafka's 500 ms default put up to half a second on every view update (see pipeline/transport.py).
+    # aiokafka's 500 ms default put up to half a second on every view update (see pipeline/runtime/faust_internals.py).
     fetch_max_wait_ms: int = 50
     applied: int = field(default=0, init=False)
     _prepared: bool = field(default=False, init=False, repr=False)

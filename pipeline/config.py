@@ -7,6 +7,9 @@ from datetime import timedelta
 
 from events import topics
 
+STAGE_TABLES = ("sku_to_stock", "order_to_state", "order_to_shipments", "order_to_notifications")
+"""The state of each stage (inventory, orders, shipping, notify), by the name of its changelog."""
+
 
 @dataclass(frozen=True)
 class PipelineConfig:
@@ -22,7 +25,7 @@ class PipelineConfig:
     carrier_attempts: int = 5
     carrier_backoff_s: float = 0.2
     session_timeout_s: float = 10.0
-    fetch_max_wait_ms: int = 25  # see pipeline/transport.py
+    fetch_max_wait_ms: int = 25  # see pipeline/runtime/faust_internals.py
     app_name: str = "oms-pipeline"
     data_dir: str = "."
 

@@ -8,11 +8,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import orjson
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer
 
 from adapters.bench.load import Catalogue, OrderMaker, producer_for, send_batch
 from adapters.bench.procs import module_child
 from adapters.kafka_admin import ensure_topics
+from adapters.kafka_offsets import partitions_of
 
 
 @dataclass(frozen=True)
@@ -52,8 +53,7 @@ async def raw_loop(bootstrap: str, source: str, sink: str, count: int, timeout_s
     await consumer.start()
     await producer.start()
     try:
-        await consumer._client.force_metadata_update()
-        assigned = [TopicPartition(source, p) for p in sorted(consumer.partitions_for_topic(source) or ())]
+        assigned = await partitions_of(consumer, [source])
         consumer.assign(assigned)
         await consumer.seek_to_beginning(*assigned)
         done, started = 0, 0.0

@@ -2,7 +2,7 @@
 
     python -m adapters.bench.faust_agent --bootstrap H:P --source T --sink T2 --count M --result F --app-id ID
 
-Uses the pipeline's own faust settings (`pipeline.app.faust_app`), so only the agent's shape differs.
+Uses the pipeline's own faust settings (`pipeline.runtime.app.faust_app`), so only the agent's shape differs.
 Writes {"events": M, "seconds": s} to F once the M-th output is acked, then idles until SIGTERM.
 """
 
@@ -27,8 +27,8 @@ def main() -> None:
     args = parser.parse_args()
 
     from adapters.bootstrap import quiet_faust_worker
-    from pipeline.app import faust_app
     from pipeline.config import PipelineConfig
+    from pipeline.runtime.app import faust_app
 
     config = PipelineConfig(
         bootstrap=args.bootstrap, partitions=args.partitions, app_name=args.app_id, data_dir=args.data_dir

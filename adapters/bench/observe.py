@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import AIOKafkaConsumer
 
+from adapters.kafka_offsets import partitions_of
 from events import topics
 
 _CONFIRMED = b'"type":"oms.order.confirmed"'
@@ -116,8 +117,7 @@ class Tracker:
             client_id="oms-bench-tail",
         )
         await consumer.start()
-        await consumer._client.force_metadata_update()
-        assigned = [TopicPartition(n, p) for n in names for p in sorted(consumer.partitions_for_topic(n) or ())]
+        assigned = await partitions_of(consumer, names)
         consumer.assign(assigned)
         await consumer.seek_to_beginning(*assigned)
         self._consumer = consumer

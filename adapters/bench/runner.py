@@ -74,7 +74,6 @@ async def log_sizes(bootstrap: str, prefix: str) -> dict[str, int]:
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, client_id="oms-bench-sizes")
     await consumer.start()
     try:
-        await consumer._client.force_metadata_update()
         names = sorted(name for name in await consumer.topics() if name.startswith(prefix))
     finally:
         await consumer.stop()

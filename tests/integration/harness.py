@@ -101,18 +101,21 @@ async def read_topic(bootstrap: str, topic: str) -> list[Logged]:
     """Everything on `topic` now, in offset order per partition (partitions one after another). The end of each
     partition comes from `log_end_offsets` (the broker's own answer is short of it on the embedded broker)."""
     ends = {tp: end for (_, tp), end in (await log_end_offsets(bootstrap, [topic])).items() if end > 0}
+    assigned = [TopicPartition(topic, p) for p in sorted(ends)]
+    if not assigned:
+        return []
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, auto_offset_reset="earliest")
     await consumer.start()
     try:
-        assigned = [TopicPartition(topic, p) for p in sorted(ends)]
-        if not assigned:
-            return []
         consumer.assign(assigned)
         for tp in assigned:  # before anything awaits: a position reset in the background could land after it
             consumer.seek(tp, 0)
         seen: dict[tuple[int, int], Logged] = {}
         reached = {tp: -1 for tp in assigned}
+        deadline = time.monotonic() + 60
         while pending := [tp for tp, last in reached.items() if last + 1 < ends[tp.partition]]:
+            if time.monotonic() > deadline:
+                raise AssertionError(f"read_topic({topic}): stuck short of the ends {ends}, reached {reached}")
             batch = await consumer.getmany(*pending, timeout_ms=500)
             for tp, records in batch.items():
                 for r in records:

@@ -9,7 +9,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 
 from adapters.kafka_admin import ensure_topics
-from pipeline.produce import send_records
+from pipeline.runtime.produce import send_records
 
 pytestmark = pytest.mark.integration
 

@@ -28,7 +28,7 @@ async def reset_group_to_start(bootstrap: str, group: str, names: list[str]) -> 
     """What an operator does with `kafka-consumer-groups --reset-offsets --to-earliest`.
 
     The broker keeps a stopped member until its session times out, so joining is retried until then;
-    the group speaks the range assignor's protocol (pipeline/transport.py), so we join with it.
+    the group speaks the range assignor's protocol (pipeline/runtime/faust_internals.py), so we join with it.
     """
     for _ in range(20):
         try:

@@ -16,7 +16,7 @@ from faust.types import TP
 from faust.types.tuples import Message
 
 from pipeline.config import PipelineConfig
-from pipeline.transport import App, _Consumer
+from pipeline.runtime.faust_internals import App, _Consumer
 
 TOPIC = "t.oms.notifications"
 TP0 = TP(TOPIC, 0)

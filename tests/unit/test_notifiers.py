@@ -17,9 +17,9 @@ from aiosmtpd.controller import Controller
 from adapters.broker import free_port
 from adapters.notifiers import FileOutbox, SmtpNotifier, as_email
 from events import NotificationRequested, new_event
-from pipeline import notify
 from pipeline.ports import OutgoingMessage
-from pipeline.shell import HandlerFailed
+from pipeline.stages import notify
+from pipeline.stages.processor import HandlerFailed
 
 REQUESTED_AT = datetime(2026, 1, 31, 14, 5, 9, tzinfo=timezone(timedelta(hours=1)))
 MESSAGE = OutgoingMessage(

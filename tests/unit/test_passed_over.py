@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from pipeline.app import ignored_by_every_reader
-from pipeline.transport import passes_over
+from pipeline.runtime.app import ignored_by_every_reader
+from pipeline.runtime.faust_internals import passes_over
 
 
 def test_a_topic_read_by_two_stages_passes_over_only_what_both_ignore() -> None:

@@ -6,7 +6,7 @@ import orjson
 import pytest
 
 from pipeline.ports import StateWrite
-from pipeline.state import StageState, Written, applied_ids_of
+from pipeline.stages.state import StageState, Written, applied_ids_of
 from tests.unit.fakes_state import FakeChangelog, FakeLocalStore
 
 

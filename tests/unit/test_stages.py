@@ -8,9 +8,9 @@ import pytest
 
 from adapters.carriers import SimulatedCarrier
 from events import LineQty, NotificationRequested, ShipmentRequested, new_event, utc_now
-from pipeline import notify, shipping
 from pipeline.ports import OutgoingMessage
-from pipeline.shell import HandlerFailed
+from pipeline.stages import notify, shipping
+from pipeline.stages.processor import HandlerFailed
 
 
 def shipment_request(order_id: str = "o-1") -> object:

@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from pipeline.transport import _Resumed, _step
+from pipeline.runtime.faust_internals import _Resumed, _step
 
 
 async def test_a_coroutine_that_never_waits_finishes_inline() -> None:
@@ -60,7 +60,7 @@ async def test_cancelling_the_task_cancels_the_waiting_coroutine() -> None:
 
 
 def test_the_app_runs_without_faust_s_monitor_sensor(caplog: pytest.LogCaptureFixture) -> None:
-    from pipeline.transport import App
+    from pipeline.runtime.faust_internals import App
 
     app = App("t-monitor", broker="kafka://127.0.0.1:9", autodiscover=False, web_enabled=False)
     app.on_init_dependencies()

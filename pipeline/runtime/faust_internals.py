@@ -15,7 +15,7 @@ directly until it would block, and only a hand-over that does block goes through
 
 Messages that every stage reading their topic ignores (a stage's own outputs, which share its input topic)
 are acknowledged at the hand-over, without going through faust's stream: the pipeline's producer marks each
-record with its event type in the `oms-type` header (`pipeline/produce.py`), and `App.passed_over` lists the
+record with its event type in the `oms-type` header (`pipeline/runtime/produce.py`), and `App.passed_over` lists the
 types to pass over per topic. About 40 % of what a worker reads; a record without the header goes the usual way.
 Acknowledged like this, an offset is committed as if its stream had acked it; faust commits the highest
 offset below which everything is acked, so a passed-over record never commits past one still in a stage.
@@ -48,7 +48,7 @@ from aiokafka.partitioner import murmur2
 from faust.transport.consumer import CONSUMER_FETCHING
 from faust.transport.drivers import aiokafka as faust_aiokafka
 
-from pipeline.produce import TYPE_HEADER
+from pipeline.runtime.produce import TYPE_HEADER
 
 FETCH_MAX_WAIT_MS = 25
 
@@ -152,7 +152,7 @@ class _Consumer(faust_aiokafka.Consumer):
         acknowledges) after a rebalance because it was fetched in the generation before. Both committed offsets
         whose records were never applied, and a killed worker lost them (issue 12: 94 of 2,000 orders). Here the
         offset is never past a record handed to a stream in this generation and not yet acknowledged."""
-        tracker = self.__dict__.get("_oms_handed_over", {}).get(tp)
+        tracker: _HandedOver | None = self.__dict__.get("_oms_handed_over", {}).get(tp)
         if tracker is None or tracker.generation != self.app.consumer_generation_id:
             return None
         safe = tracker.safe_offset()
@@ -219,7 +219,7 @@ class _Consumer(faust_aiokafka.Consumer):
         if not self.flow_active or message.generation_id != self.app.consumer_generation_id:
             return  # a rebalance: the record is read again from the committed offset once it is over
         handed_over = self._handed_over(message.tp)
-        if passes_over(self.app.passed_over, message.topic, message.headers):
+        if passes_over(cast(App, self.app).passed_over, message.topic, message.headers):
             handed_over.handed(message.offset, pending=False)
             self.ack(message)
             return
@@ -244,6 +244,12 @@ def passes_over(passed_over: dict[str, frozenset[bytes]], topic: str, headers: A
     return False
 
 
+def kafka_producer(app: faust.App) -> Any:
+    """faust's own started `AIOKafkaProducer` (the one its `topic.send` uses): a stage sends its output as record
+    batches on it (`produce.send_records`)."""
+    return cast(Any, app.producer)._ensure_producer()
+
+
 def partition_finder(app: faust.App) -> Callable[[str, bytes], int | None]:
     """Where the Java client's and aiokafka's default partitioner put a key on a topic the worker consumes
     (None while the topic's partition count is not known yet)."""
@@ -252,7 +258,7 @@ def partition_finder(app: faust.App) -> Callable[[str, bytes], int | None]:
 
     def home(topic: str, key: bytes) -> int | None:
         count = app.consumer.topic_partitions(topic)
-        return (hashed(key) & 0x7FFFFFFF) % count if count else None
+        return int((hashed(key) & 0x7FFFFFFF) % count) if count else None
 
     return home
 

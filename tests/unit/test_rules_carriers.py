@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from pipeline.rules.shipping import (
+from pipeline.rules.carriers import (
     backoff_delays,
     luhn_check_digit,
     tracking_number_for,

@@ -11,10 +11,10 @@ from events import Event, EventData, NotificationRequested, NotificationSent, ca
 from pipeline.ports import Notifier, OutgoingMessage
 from pipeline.rules.common import Decision
 from pipeline.rules.notifications import render
-from pipeline.shell import HandlerFailed
+from pipeline.stages.processor import HandlerFailed
 
-SOURCE = "oms.pipeline.notify"
-IGNORED = frozenset({"oms.notification.sent"})
+SOURCE = "oms.pipeline.stages.notify"
+IGNORED = frozenset({NotificationSent.event_type})  # its own outputs
 SENT_KEPT = 200
 
 

@@ -9,16 +9,16 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict
 
-from events import Event, EventData, ShipmentDispatched, ShipmentRequested, caused_by
+from events import Event, EventData, ShipmentDelivered, ShipmentDispatched, ShipmentRequested, caused_by
 from pipeline.ports import Booking, Carrier, CarrierUnavailable
+from pipeline.rules.carriers import backoff_delays
 from pipeline.rules.common import Decision
-from pipeline.rules.shipping import backoff_delays
-from pipeline.shell import HandlerFailed
+from pipeline.stages.processor import HandlerFailed
 
 log = logging.getLogger(__name__)
 
-SOURCE = "oms.pipeline.shipping"
-IGNORED = frozenset({"oms.shipment.dispatched", "oms.shipment.delivered"})
+SOURCE = "oms.pipeline.stages.shipping"
+IGNORED = frozenset({ShipmentDispatched.event_type, ShipmentDelivered.event_type})  # its own outputs, the carrier's
 
 
 class ShippingState(BaseModel):
@@ -27,10 +27,8 @@ class ShippingState(BaseModel):
     booked: dict[str, str] = {}  # shipment id -> tracking number
 
 
-def dispatched(request: Event[EventData], booking: Booking, now: datetime) -> Event[ShipmentDispatched]:
-    data = request.data
-    assert isinstance(data, ShipmentRequested)
-    payload = ShipmentDispatched(
+def dispatched(request: Event[EventData], data: ShipmentRequested, booking: Booking, now: datetime) -> Event[EventData]:
+    payload: EventData = ShipmentDispatched(
         order_id=data.order_id,
         shipment_id=data.shipment_id,
         carrier=booking.carrier,
@@ -66,6 +64,6 @@ def handler(
             return Decision(state, ())
         booking = await book_with_retries(carrier, request, attempts, backoff_s)
         booked = {**state.booked, request.shipment_id: booking.tracking_number}
-        return Decision(ShippingState(booked=booked), (dispatched(event, booking, now),))
+        return Decision(ShippingState(booked=booked), (dispatched(event, request, booking, now),))
 
     return handle

@@ -4,21 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from pipeline.app import TableStage
 from pipeline.ports import StateWrite
-from pipeline.shell import KeyedProcessor, StateCodec, Stored
-from pipeline.shipping import ShippingState
-from pipeline.state import StageState
+from pipeline.runtime.stage_runner import StageRunner
+from pipeline.stages.processor import KeyedProcessor, StateCodec, Stored
+from pipeline.stages.shipping import ShippingState
+from pipeline.stages.state import StageState
 from tests.unit.fakes_state import FakeChangelog, FakeLocalStore
 
 
-async def stage_over(changelog: FakeChangelog) -> TableStage:
+async def stage_over(changelog: FakeChangelog) -> StageRunner[ShippingState]:
     def no_processor(load: Any, applied: Any) -> KeyedProcessor[Any]:
         return KeyedProcessor("test", None, None, load, "dead")  # type: ignore[arg-type]
 
     state = StageState("order_to_shipments", "log", FakeLocalStore(), changelog)
     await state.restore({0})
-    return TableStage(app=None, state=state, processor_factory=no_processor, state_type=ShippingState)  # type: ignore[arg-type]
+    return StageRunner(app=None, state=state, processor_factory=no_processor, state_type=ShippingState)  # type: ignore[arg-type]
 
 
 async def test_a_state_is_decoded_once_while_the_state_holds_the_same_bytes() -> None:

@@ -47,6 +47,7 @@ S = TypeVar("S", bound=BaseModel)
 Handler = Callable[[S | None, Event[EventData], datetime], Awaitable[Decision[S]]]
 Route = Callable[[Event[EventData]], list[tuple[str, str]]]
 Message = tuple[str, bytes, bytes, str]  # topic, key, value, event type (sent as the `oms-type` header)
+Applied = Callable[[list[str]], set[str]]  # which of these event ids the stage applied before
 
 MAX_EVENT_BYTES = 256 * 1024
 """A larger record is dead-lettered unread: no event of the contract comes near it (500 order lines are ~100 KiB)."""
@@ -77,6 +78,9 @@ class Stored(Generic[S]):
 
     def applied(self, position: str, offset: int, event_id: str, state: S | None) -> Stored[S]:
         return Stored(state, {**self.offsets, position: offset}, (*self.fresh_ids, event_id))
+
+
+Loader = Callable[[str, int], Stored[S]]  # a key's stored state, from its partition
 
 
 class StateCodec(Generic[S]):
@@ -155,12 +159,12 @@ class KeyedProcessor(Generic[S]):
         name: str,
         handle: Handler[S],
         route: Route,
-        load: Callable[[str, int], Stored[S]],
+        load: Loader[S],
         deadletter_topic: str,
         ignored_types: frozenset[str] = frozenset(),
         concurrent_keys: int = 1,
         *,
-        applied: Callable[[list[str]], set[str]] = lambda ids: set(),
+        applied: Applied = lambda ids: set(),
         intake: Intake | None = None,
     ) -> None:
         self.name = name
@@ -293,7 +297,7 @@ class KeyedProcessor(Generic[S]):
             source_partition=message.partition,
             source_offset=message.offset,
             processor=self.name,
-            kind=kind,  # type: ignore[arg-type]
+            kind=kind,
             reason=reason,
             original=base64.b64encode(kept).decode("ascii"),
             original_size=len(value) if message.value is not None else None,

@@ -3,7 +3,8 @@
 faust's per-message send (a faust future, a producer-buffer entry for changelog writes, an aiokafka
 accumulator append and future per message) was about a quarter of the worker's main thread under load
 (py-spy, see BENCHMARKS.md). A stage already knows its whole output when it sends, so it builds one
-record batch per topic-partition with aiokafka's `create_batch` / `send_batch` on faust's own producer:
+record batch per topic-partition with aiokafka's `create_batch` / `send_batch` on faust's own producer
+(`faust_internals.kafka_producer`):
 one future per partition, and a closed batch is sent at once instead of lingering.
 
 Keys are partitioned by the producer's own partitioner, so a record lands where
@@ -12,7 +13,7 @@ topic-partition the records keep their order: batches for one partition are queu
 aiokafka keeps at most one in flight per partition.
 
 A record that carries an event gets its type as the `oms-type` header, so that a worker can pass over the
-outputs its stages ignore without decoding them (`pipeline/transport.py`). Not `ce_type`: in the
+outputs its stages ignore without decoding them (`pipeline/runtime/faust_internals.py`). Not `ce_type`: in the
 CloudEvents Kafka binding that header means binary mode, and our values are structured-mode envelopes.
 """
 
@@ -20,34 +21,27 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterable
-from typing import Any, cast
+from typing import Any
 
-import faust
+from aiokafka.partitioner import DefaultPartitioner
 
+_BY_KEY = DefaultPartitioner()
 Record = tuple[str, int | None, bytes, bytes, str | None]  # topic, partition (None: by key), key, value, event type
 Landed = dict[tuple[str, int], list[tuple[int, int]]]  # (topic, partition) -> (base offset, records) per batch
 TYPE_HEADER = "oms-type"
-
-
-def kafka_producer(app: faust.App) -> Any:
-    """faust's own started `AIOKafkaProducer` (the one its changelog and `topic.send` use)."""
-    return cast(Any, app.producer)._ensure_producer()
 
 
 async def send_records(producer: Any, records: Iterable[Record]) -> Landed:
     """Send every record with an `AIOKafkaProducer`; once the broker has acknowledged all of them, say where each
     batch landed."""
     per_partition: dict[tuple[str, int], list[tuple[bytes, bytes, list[tuple[str, bytes]]]]] = {}
-    partitions_of: dict[str, tuple[list[int], list[int]]] = {}
+    partitions_of: dict[str, list[int]] = {}
     for topic, partition, key, value, kind in records:
         if partition is None:
             if topic not in partitions_of:
-                await producer.client._wait_on_metadata(topic)  # what `producer.send` awaits first too
-                cluster = producer.client.cluster
-                every = list(cluster.partitions_for_topic(topic))  # listed as `producer._partition` lists them
-                partitions_of[topic] = (every, list(cluster.available_partitions_for_topic(topic)))
-            # the producer's own partitioner, as `producer.send` would call it
-            partition = producer._partitioner(key, *partitions_of[topic])
+                partitions_of[topic] = sorted(await producer.partitions_for(topic))  # waits for metadata
+            # the partitioner `producer.send` uses by default (faust sets none): murmur2 of the key
+            partition = _BY_KEY(key, partitions_of[topic], partitions_of[topic])
         headers = [(TYPE_HEADER, kind.encode())] if kind else []
         per_partition.setdefault((topic, partition), []).append((key, value, headers))
     acks = []

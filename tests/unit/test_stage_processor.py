@@ -10,7 +10,15 @@ from pydantic import BaseModel, ConfigDict
 
 from events import DeadLetterRecorded, Event, EventData, decode, encode
 from pipeline.rules.common import Decision, Rejected
-from pipeline.shell import MAX_EVENT_BYTES, ORIGINAL_KEPT, Incoming, Intake, KeyedProcessor, StateCodec, Stored
+from pipeline.stages.processor import (
+    MAX_EVENT_BYTES,
+    ORIGINAL_KEPT,
+    Incoming,
+    Intake,
+    KeyedProcessor,
+    StateCodec,
+    Stored,
+)
 from tests import builders as b
 
 
