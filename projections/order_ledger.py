@@ -19,6 +19,7 @@ from projections.money import ZERO, allocate, amount, in_minor_units, pro_rata, 
 Row = dict[str, Any]
 NOT_FOR_GOODS = frozenset({"overpayment", "unmatched_payment"})
 """Refunds of money that paid for nothing: they do not make an order (partially) refunded."""
+PAYMENT_AMOUNTS = ("amount", "authorized", "captured", "refunded")
 UNNAMED_PAYMENT = "(unnamed)"
 """Where a v1 refund, which named no payment, is booked."""
 
@@ -113,7 +114,9 @@ def payment_of(row: Row, payment_id: str) -> Row:
 
 
 def with_payment(row: Row, payment: Row) -> None:
-    """`payment` in place of the one with its id, or added last."""
+    """`payment` in place of the one with its id, or added last (its amounts in the currency's minor units)."""
+    currency = payment["currency"] or row["currency"]
+    payment = payment | {field: in_minor_units(amount(payment[field]), currency) for field in PAYMENT_AMOUNTS}
     payments = row["payments"]
     if any(p["payment_id"] == payment["payment_id"] for p in payments):
         row["payments"] = [payment if p["payment_id"] == payment["payment_id"] else p for p in payments]
