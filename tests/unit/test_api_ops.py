@@ -75,7 +75,14 @@ def read_model() -> InMemoryReadModel:
     return InMemoryReadModel(
         orders={"SHOP-1": order, "WOO-2": other},
         inventory={"TEE-BLK-M": stock},
-        customers={"mara@example.com": {"email": "mara@example.com", "orders_count": 2, "channels": ["shopify"]}},
+        customers={
+            "mara@example.com": {
+                "customer_key": "mara@example.com",
+                "email": "mara@example.com",
+                "orders_count": 2,
+                "channels": ["shopify"],
+            }
+        },
         analytics_row={"orders": 2, "units": 4, "revenue": [{"currency": "EUR", "amount": "179.40"}]},
     )
 
@@ -175,7 +182,7 @@ def test_order_list_filters_and_pages(client: TestClient) -> None:
 
 def test_order_detail_with_timeline_and_problem_for_unknown(client: TestClient) -> None:
     detail = client.get("/api/v1/orders/SHOP-1", headers=OPS).json()
-    assert detail["lines"] == [{"sku": "TEE-BLK-M", "qty": 2, "unit_price": "24.90"}]
+    assert [(line["sku"], line["qty"], line["unit_price"]) for line in detail["lines"]] == [("TEE-BLK-M", 2, "24.90")]
     assert [entry["type"] for entry in detail["timeline"]] == ["oms.order.placed"]
     missing = client.get("/api/v1/orders/NOPE-1", headers=OPS)
     assert missing.status_code == 404
@@ -188,3 +195,19 @@ def test_inventory_customers_analytics(client: TestClient) -> None:
     assert client.get("/api/v1/inventory/NOPE", headers=OPS).status_code == 404
     assert client.get("/api/v1/customers", headers=OPS).json()["items"][0]["orders_count"] == 2
     assert client.get("/api/v1/analytics", headers=OPS).json()["revenue"] == [{"currency": "EUR", "amount": "179.40"}]
+
+
+def test_a_payment_report_names_its_payment_and_a_later_report_of_it_is_a_new_event(
+    client: TestClient, publisher: RecordingPublisher
+) -> None:
+    """Reports of one payment carry what it has in all: the capture after an authorization is news, not a resend."""
+    url = "/api/v1/orders/SHOP-1/payments"
+    authorized = {"amount": "39.80", "payment_id": "pi_7", "kind": "authorized", "currency": "EUR"}
+    for body in (authorized, authorized, authorized | {"kind": "captured"}, authorized | {"amount": "39.8"}):
+        assert client.post(url, json=body, headers=OPS).status_code == 202
+    first, resent, captured, same_amount = publisher.published
+    assert first.id == resent.id == same_amount.id != captured.id
+    assert (first.data.payment_id, first.data.kind, first.data.currency) == ("pi_7", "authorized", "EUR")
+    assert captured.data.kind == "captured"
+    bad = client.post(url, json=authorized | {"currency": "euro"}, headers=OPS)
+    assert bad.status_code == 422 and [e["field"] for e in bad.json()["errors"]] == ["body.currency"]

@@ -73,8 +73,9 @@ class Story:
                 offsets[topic] = offsets.get(topic, 0) + 1
         return records
 
-    def project(self, batch: int = 7) -> Views:
-        engine = create_engine("sqlite://")
+    def project(self, engine: Engine | None = None, batch: int = 7) -> Views:
+        """The log through the orders projection, `batch` records a transaction (default: in-memory SQLite)."""
+        engine = engine or create_engine("sqlite://")
         with engine.begin() as conn:
             prepare_views(conn, ORDERS)
         records = self.records()

@@ -51,7 +51,9 @@ def list_orders(
 
 @router.get("/{order_id}", response_model=OrderDetail, dependencies=[OpsKey], responses=problem_responses(401, 404))
 def get_order(order_id: OrderIdPath, context: Context) -> OrderDetail:
-    """The order as projected, with its timeline (oldest event first)."""
+    """The order as the processor decided it: status, ledger (total, authorized, captured, refunded, balance due),
+    payments, parcels (each with its own tracking), returns, and the timeline (oldest first), where a request the
+    processor refused is `refused`, with its code and reason."""
     row = context.read_model.get_order(order_id)
     if row is None:
         raise NotFound(f"No order {order_id}.")
@@ -67,9 +69,18 @@ def get_order(order_id: OrderIdPath, context: Context) -> OrderDetail:
 )
 async def mark_paid(order_id: OrderIdPath, body: PaymentCreate, context: Context) -> ActionAccepted:
     """Payment webhook: signed with `X-OMS-Signature` (secret `OMS_CHANNEL_SECRET_PAYMENTS`) or an ops API key.
-    A re-sent webhook with the same `payment_id` repeats the same event id."""
-    data = OrderPaid(order_id=order_id, amount=body.amount, method=body.method)
-    event = await publish_action(context, data, source="oms/api/payments", dedup_key=body.payment_id)
+    A report, not a fact: the order processor counts it (`oms.payment.recorded`) or refuses it, and the order
+    shows which. A re-sent webhook (same `payment_id`, `kind` and `amount`) repeats the same event id."""
+    data = OrderPaid(
+        order_id=order_id,
+        amount=body.amount,
+        method=body.method,
+        payment_id=body.payment_id,
+        kind=body.kind,
+        currency=body.currency,
+    )
+    resent = f"{body.payment_id}\x1f{body.kind}\x1f{body.amount.normalize():f}" if body.payment_id else None
+    event = await publish_action(context, data, source="oms/api/payments", dedup_key=resent)
     return accepted(event)
 
 
