@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import ROUND_FLOOR, ROUND_HALF_UP, Decimal
+from functools import cache
 
 ZERO = Decimal(0)
 MINOR_UNITS: dict[str, int] = {
@@ -19,6 +20,7 @@ MINOR_UNITS: dict[str, int] = {
 """ISO 4217 currencies whose minor unit is not the hundredth."""
 
 
+@cache
 def quantum(currency: str) -> Decimal:
     """The smallest amount of `currency`: 0.01 EUR, 1 JPY, 0.001 KWD."""
     return Decimal(1).scaleb(-MINOR_UNITS.get(currency, 2))
@@ -59,14 +61,9 @@ def text(value: Decimal) -> str:
 
 
 def in_minor_units(value: Decimal, currency: str | None) -> str:
-    """`value` as text with at least the currency's minor units (10 EUR -> "10.00"), never rounded."""
-    step = quantum(currency) if currency else Decimal(1)
-    return text(value.quantize(step) if _decimals(value) < _decimals(step) else value)
-
-
-def _decimals(value: Decimal) -> int:
-    exponent = value.as_tuple().exponent
-    return -exponent if isinstance(exponent, int) else 0
+    """`value` as text with the currency's minor units (10 EUR -> "10.00"), unless that would round it."""
+    padded = value.quantize(quantum(currency) if currency else Decimal(1))
+    return text(padded if padded == value else value)
 
 
 def amount(value: object) -> Decimal:

@@ -10,6 +10,7 @@ and its payment status are computed the way the processor computes them (`pipeli
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -180,50 +181,68 @@ def total(payments: Iterable[Row], field: str) -> Decimal:
 # --- what follows from them ----------------------------------------------------------------
 
 
-def balance(row: Row) -> Decimal:
-    """charge - captured + refunded: what the customer still owes (negative: what we owe them)."""
-    return charge(row) - total(row["payments"], "captured") + total(row["payments"], "refunded")
+@dataclass(frozen=True)
+class Ledger:
+    """An order's money at one point: what it costs, and its payments' totals."""
+
+    charge: Decimal
+    authorized: Decimal
+    captured: Decimal
+    refunded: Decimal
+    covering: Decimal
+    """Captured plus what is still authorized, less refunds: what the customer has given or pledged."""
+
+    @property
+    def balance(self) -> Decimal:
+        """charge - captured + refunded: what the customer still owes (negative: what we owe them)."""
+        return self.charge - self.captured + self.refunded
 
 
-def amount_due(row: Row) -> Decimal:
+def ledger_of(row: Row) -> Ledger:
+    payments = row["payments"]
+    refunded = total(payments, "refunded")
+    return Ledger(
+        charge=charge(row),
+        authorized=total(payments, "authorized"),
+        captured=total(payments, "captured"),
+        refunded=refunded,
+        covering=sum((amount(p["captured"]) + uncaptured(p) for p in payments), ZERO) - refunded,
+    )
+
+
+def amount_due(row: Row, money: Ledger) -> Decimal:
     """What is neither paid nor (captured at shipment) authorized, rounded; never negative."""
     if row["currency"] is None:
         return ZERO
-    if row["capture"] == "at_shipment":
-        covering = sum((amount(p["captured"]) + uncaptured(p) - amount(p["refunded"]) for p in row["payments"]), ZERO)
-        uncovered = charge(row) - covering
-    else:
-        uncovered = balance(row)
+    uncovered = money.charge - money.covering if row["capture"] == "at_shipment" else money.balance
     return max(rounded(uncovered, row["currency"]), ZERO)
 
 
-def is_covered(row: Row) -> bool:
-    """Paid for (or authorized for, captured at shipment): its lines may ship."""
-    return not is_cancelled(row) and row["placed_at"] is not None and amount_due(row) == 0
-
-
-def payment_status(row: Row) -> str:
+def payment_status(row: Row, money: Ledger, due: Decimal) -> str:
     """refunded / partially_refunded once anything went back for goods or a cancellation; else paid, authorized,
     partially_paid or unpaid (docs/event-flow.md, "Payment status")."""
-    payments = row["payments"]
-    net = total(payments, "captured") - total(payments, "refunded")
+    net = money.captured - money.refunded
     if amount(row["refunded_for_goods"]) > 0:
         return "refunded" if net <= 0 else "partially_refunded"
-    order_charge = charge(row)
-    if row["placed_at"] is not None and amount_due(row) == 0 and order_charge > 0:
-        return "paid" if rounded(order_charge - net, row["currency"]) <= 0 else "authorized"
-    covering = sum((amount(p["captured"]) + uncaptured(p) - amount(p["refunded"]) for p in payments), ZERO)
-    return "partially_paid" if net > 0 or covering > 0 else "unpaid"
+    if due == 0 and money.charge > 0:
+        return "paid" if rounded(money.charge - net, row["currency"]) <= 0 else "authorized"
+    return "partially_paid" if net > 0 or money.covering > 0 else "unpaid"
 
 
 def money_columns(row: Row) -> Row:
-    """The ledger's totals as the orders view's columns (decimal strings)."""
-    payments, currency = row["payments"], row["currency"]
+    """The ledger as the orders view's columns (decimal strings), for a placed order."""
+    money, currency = ledger_of(row), row["currency"]
+    due = amount_due(row, money)
     return {
-        "total_amount": in_minor_units(charge(row), currency) if currency else None,
-        "authorized_amount": in_minor_units(total(payments, "authorized"), currency),
-        "captured_amount": in_minor_units(total(payments, "captured"), currency),
-        "refunded_amount": in_minor_units(total(payments, "refunded"), currency),
-        "balance_due": in_minor_units(amount_due(row), currency),
-        "payment_status": payment_status(row) if row["placed_at"] is not None else None,
+        "total_amount": in_minor_units(money.charge, currency),
+        "authorized_amount": in_minor_units(money.authorized, currency),
+        "captured_amount": in_minor_units(money.captured, currency),
+        "refunded_amount": in_minor_units(money.refunded, currency),
+        "balance_due": in_minor_units(due, currency),
+        "payment_status": payment_status(row, money, due),
     }
+
+
+def is_covered(row: Row) -> bool:
+    """Paid for (or authorized for, captured at shipment): its lines may ship. Reads the money columns."""
+    return not is_cancelled(row) and row["placed_at"] is not None and amount(row["balance_due"]) == 0

@@ -59,12 +59,13 @@ def empty_order(order_id: str) -> Row:
 def evolve_order(before: Row | None, event: Event[EventData]) -> Row:
     """The orders row after `event`. Pure: `before` is not modified."""
     row = dict(before) if before else empty_order(event.subject)
+    money_moved = False
     if event.data.topic == topics.ORDERS:
-        if not _apply_money(row, event):
-            _apply_progress(row, event)
+        money_moved = _apply_money(row, event) or _apply_progress(row, event)
     elif event.data.topic == topics.SHIPMENTS:
         _apply_parcel(row, event.data, event)
-    row.update(ledger.money_columns(row))
+    if money_moved and row["placed_at"] is not None:
+        row.update(ledger.money_columns(row))  # first: the status reads whether the order is paid for
     row["status"] = progress.order_status(row)
     if row["paid_at"] is None and row["payment_status"] in ("paid", "authorized"):
         row["paid_at"] = event.time
@@ -75,7 +76,7 @@ def evolve_order(before: Row | None, event: Event[EventData]) -> Row:
 
 
 def _apply_money(row: Row, event: Event[EventData]) -> bool:
-    """The placement and the ledger's decisions; False when `event` is none of them."""
+    """The placement and the decisions that move money; False when `event` is none of them."""
     data = event.data
     match data:
         case OrderPlaced():
@@ -119,7 +120,8 @@ def _place(row: Row, data: OrderPlaced) -> None:
         ledger.with_payment(row, payment)
 
 
-def _apply_progress(row: Row, event: Event[EventData]) -> None:
+def _apply_progress(row: Row, event: Event[EventData]) -> bool:
+    """Parcels, returns and waits; True when `event` credited returned units (what the order costs moved)."""
     data = event.data
     match data:
         case OrderAwaitingPayment():
@@ -143,11 +145,13 @@ def _apply_progress(row: Row, event: Event[EventData]) -> None:
             row["return_requested_at"] = row["return_requested_at"] or event.time
         case ReturnRecorded():
             progress.record_return(row, data.rma, data.lines)
+            row["returned_at"] = row["returned_at"] or event.time
             if data.inspected:
                 progress.credit_inspected(row, data.lines, event.causationid or str(event.id))
-            row["returned_at"] = row["returned_at"] or event.time
+                return True
         case _:  # requests, refusals, expiries, capture requests: the timeline shows them
             pass
+    return False
 
 
 def _dispatch(row: Row, data: OrderShipped, event: Event[EventData]) -> None:
