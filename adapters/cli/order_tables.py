@@ -102,4 +102,5 @@ def print_order(console: Console, order: Row) -> None:
         console.print(table("parcels", parcel_rows(order["parcels"]), columns))
     if order["returns"]:
         console.print(table("returns", order["returns"], ["rma", "reason", "lines", "received"]))
-    console.print(table("timeline", timeline_rows(order["timeline"]), ["time", "type", "summary"]))
+    if order["timeline"]:
+        console.print(table("timeline", timeline_rows(order["timeline"]), ["time", "type", "summary"]))

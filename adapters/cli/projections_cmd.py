@@ -212,6 +212,8 @@ def _show_stock_at(conn: Connection, sku: str, moment: datetime | None, as_json:
 
 
 def _show_order_at(conn: Connection, order_id: str, moment: datetime, as_json: bool) -> None:
+    from adapters.cli.order_tables import print_order
+
     row = history.order_at(conn, order_id, moment)
     if row is None:
         console.print(f"[yellow]order {order_id} did not exist yet at {_text(moment)}[/]")
@@ -219,8 +221,8 @@ def _show_order_at(conn: Connection, order_id: str, moment: datetime, as_json: b
     if as_json:
         print_json(row)
         return
-    console.print(_fields_table(f"order {order_id} at {_text(moment)}", row, skip=("lines",)))
-    console.print(_rich_table("lines", row["lines"], ["sku", "qty", "unit_price"]))
+    console.print(f"[bold]as it was at {_text(moment)}[/]")
+    print_order(console, {**row, "timeline": []})
 
 
 def _show_timeline(conn: Connection, order_id: str, as_json: bool) -> None:
