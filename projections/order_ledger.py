@@ -45,6 +45,7 @@ def new_line(sku: str, qty: int, unit_price: Decimal, base_charge: Decimal) -> R
         "unit_price": text(unit_price),
         "base_qty": qty,
         "base_charge": text(base_charge),
+        "backorder_announced": False,
         "backordered": False,
         "handed_over": False,
         "returned": 0,
@@ -61,8 +62,8 @@ def changed_lines(lines: list[Row], data: OrderChanged, currency: str) -> list[R
         change = now.pop(line["sku"], None)
         qty = change.qty if change is not None else 0
         resized = qty != line["qty"]
-        backordered = line["backordered"] and not resized
-        result.append({**line, "qty": qty, "backordered": backordered and qty > 0})
+        announced = line["backorder_announced"] and not resized  # a new quantity asks for stock again
+        result.append({**line, "qty": qty, "backorder_announced": announced and qty > 0})
     for added in now.values():
         charge = rounded(added.unit_price * added.qty, currency)
         result.append(new_line(added.sku, added.qty, added.unit_price, charge))

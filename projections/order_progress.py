@@ -98,6 +98,18 @@ def latest_dispatched(row: Row) -> Row | None:
     return max(left, key=lambda p: (datetime.fromisoformat(p["dispatched_at"]), p["shipment_id"]), default=None)
 
 
+def with_waiting_lines(row: Row) -> list[Row]:
+    """The lines, each `backordered` while its last announcement said it waits for stock and no parcel was asked
+    for it yet. Announcements come on oms.orders and parcel requests on oms.shipments: deciding from both at the
+    end, not as each comes, keeps the row the same however the two topics interleave."""
+    asked = {line["sku"] for parcel in row["parcels"] for line in parcel["lines"]}
+    lines = []
+    for line in row["lines"]:
+        waiting = line["backorder_announced"] and line["qty"] > 0 and line["sku"] not in asked
+        lines.append(line if line["backordered"] == waiting else {**line, "backordered": waiting})
+    return lines
+
+
 def with_lines_flagged(row: Row, skus: Iterable[str], **flags: Any) -> None:
     """Set `flags` on the lines of `skus`."""
     wanted = set(skus)

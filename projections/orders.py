@@ -66,6 +66,7 @@ def evolve_order(before: Row | None, event: Event[EventData]) -> Row:
         _apply_parcel(row, event.data, event)
     if money_moved and row["placed_at"] is not None:
         row.update(ledger.money_columns(row))  # first: the status reads whether the order is paid for
+    row["lines"] = progress.with_waiting_lines(row)
     row["status"] = progress.order_status(row)
     if row["paid_at"] is None and row["payment_status"] in ("paid", "authorized"):
         row["paid_at"] = event.time
@@ -128,14 +129,15 @@ def _apply_progress(row: Row, event: Event[EventData]) -> bool:
             row.update(awaiting_payment_at=row["awaiting_payment_at"] or event.time, payment_due_at=data.payment_due_at)
         case OrderBackordered():
             waiting = {line.sku for line in data.lines}
-            row["lines"] = [{**line, "backordered": line["sku"] in waiting} for line in row["lines"]]
+            row["lines"] = [{**line, "backorder_announced": line["sku"] in waiting} for line in row["lines"]]
             row.update(backordered_at=row["backordered_at"] or event.time, eta=data.eta)
             row["backordered_units"] = max(row["backordered_units"] or 0, sum(line.qty for line in data.lines))
         case OrderConfirmed():
             row["confirmed_at"] = row["confirmed_at"] or event.time
-            progress.with_lines_flagged(row, data.skus, backordered=False)
+            progress.with_lines_flagged(row, data.skus, backorder_announced=False)
         case OrderHandedOver():
-            progress.with_lines_flagged(row, (line.sku for line in data.lines), handed_over=True, backordered=False)
+            handed = (line.sku for line in data.lines)
+            progress.with_lines_flagged(row, handed, handed_over=True, backorder_announced=False)
         case OrderShipped():
             _dispatch(row, data, event)
         case OrderDelivered():
@@ -179,7 +181,6 @@ def _apply_parcel(row: Row, data: EventData, event: Event[EventData]) -> None:
         case ShipmentRequested():
             lines = progress.as_lines(data.lines)
             progress.update_parcel(row, data.shipment_id, lines=lines, requested_at=progress.iso(event.time))
-            progress.with_lines_flagged(row, (line.sku for line in data.lines), backordered=False)
         case ShipmentDispatched():
             known = next((p for p in row["parcels"] if p["shipment_id"] == data.shipment_id), None)
             if known is None or not known["lines"]:
