@@ -1,4 +1,6 @@
-"""Which channel orders the intake has already published: (channel, external id) -> order id.
+"""Which channel orders the intake has already published: (channel, external id) -> order id; and, per
+order, the last value it published of each aspect of a shop's updates (its lines, payment, cancellation,
+each refund), so a webhook that says nothing new publishes nothing.
 
 SQLite under the data folder by default (its own file, so it never waits on the views' writers), or
 the PostgreSQL database of `OMS_DATABASE_URL`. Written after the publish is acknowledged: a crash in
@@ -10,11 +12,12 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
-from sqlalchemy import Column, DateTime, Engine, MetaData, String, Table, create_engine, select, text
+from sqlalchemy import Column, DateTime, Engine, MetaData, String, Table, Text, create_engine, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
+from adapters.channels.updates import PublishedFact
 from adapters.settings import Settings
-from projections.rows import insert_new
+from projections.rows import insert_new, upsert
 
 metadata = MetaData()
 
@@ -25,6 +28,19 @@ intake_orders = Table(
     Column("external_id", String(128), primary_key=True),
     Column("order_id", String(64), nullable=False),
     Column("accepted_at", DateTime(timezone=True), nullable=False),
+)
+
+
+intake_facts = Table(
+    "intake_facts",
+    metadata,
+    Column("channel", String(40), primary_key=True),
+    Column("external_id", String(128), primary_key=True),
+    Column("aspect", String(200), primary_key=True),
+    Column("fingerprint", String(64), nullable=False),
+    Column("changed_at", DateTime(timezone=True), nullable=True),
+    Column("content", Text, nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
 )
 
 
@@ -53,6 +69,36 @@ class IntakeStore:
         with self._engine.begin() as conn:
             insert_new(conn, intake_orders, rows)
 
+    def published_facts(self, channel: str, external_id: str) -> dict[str, PublishedFact]:
+        """Per aspect, the value last published for this channel order."""
+        table = intake_facts
+        query = select(table.c.aspect, table.c.fingerprint, table.c.changed_at, table.c.content).where(
+            table.c.channel == channel, table.c.external_id == external_id
+        )
+        with self._engine.connect() as conn:
+            return {
+                row.aspect: PublishedFact(row.aspect, row.fingerprint, _utc(row.changed_at), row.content)
+                for row in conn.execute(query)
+            }
+
+    def remember_facts(self, channel: str, external_id: str, facts: Iterable[PublishedFact]) -> None:
+        """Record each fact as its aspect's last published value (replacing the one before)."""
+        now = datetime.now(UTC)
+        rows = [
+            {
+                "channel": channel,
+                "external_id": external_id,
+                "aspect": fact.aspect,
+                "fingerprint": fact.fingerprint,
+                "changed_at": fact.changed_at.astimezone(UTC) if fact.changed_at else None,
+                "content": fact.content,
+                "recorded_at": now,
+            }
+            for fact in facts
+        ]
+        with self._engine.begin() as conn:
+            upsert(conn, intake_facts, rows)
+
     def is_reachable(self) -> bool:
         try:
             with self._engine.connect() as conn:
@@ -63,6 +109,11 @@ class IntakeStore:
 
     def close(self) -> None:
         self._engine.dispose()
+
+
+def _utc(moment: datetime | None) -> datetime | None:
+    """SQLite gives back what it stored without its offset; the store only ever writes UTC."""
+    return moment.replace(tzinfo=UTC) if moment is not None and moment.tzinfo is None else moment
 
 
 def intake_url(settings: Settings) -> str:

@@ -56,16 +56,18 @@ async def true_ends(
     unread = [tp for tp, end in reported.items() if end > starts[tp]]  # (empty, or emptied by retention)
     if unread:
         consumer.assign(unread)
-        for tp in unread:
+        for tp in unread:  # before anything awaits: see `_consumer`
             consumer.seek(tp, reported[tp] - 1)
-        # A fetch returns whole batches: the first answer for a partition holds its last batch entire.
+        # A fetch returns whole batches: the first answer at the reported end holds the partition's last batch.
         deadline = time.monotonic() + timeout_s
         while unread and time.monotonic() < deadline:
             batch = await consumer.getmany(*unread, timeout_ms=100)
             for tp, records in batch.items():
-                if records:
-                    ends[tp] = max(ends[tp], records[-1].offset + 1)
-            unread = [tp for tp in unread if not batch.get(tp)]
+                tail = [record.offset for record in records if record.offset >= reported[tp] - 1]
+                if tail:
+                    ends[tp] = max(ends[tp], tail[-1] + 1)
+                    consumer.pause(tp)
+            unread = [tp for tp in unread if tp not in consumer.paused()]
         if unread:
             raise TimeoutError(f"could not read the last batch of {unread} in {timeout_s:.0f} s")
     return ends
@@ -109,28 +111,40 @@ async def _read_until(
     read: dict[int, tuple[list[ChangelogRecord], int]],
     timeout_s: float,
 ) -> None:
+    """Every record from each start to its end. A partition is done by the records it returned, never by the
+    consumer's position, which a reset in the background can move (see `_consumer`)."""
     if not todo:
         return
     consumer.assign([tp for tp, _ in todo])
-    for tp, start in todo:
+    for tp, start in todo:  # before anything awaits
         consumer.seek(tp, start)
-    unread = {tp for tp, _ in todo}
+    reached = {tp: start - 1 for tp, start in todo}
     deadline = time.monotonic() + timeout_s
-    while unread:
+    while pending := [tp for tp, last in reached.items() if last + 1 < ends[tp]]:
         if time.monotonic() > deadline:
-            raise TimeoutError(f"could not read {sorted(unread)} to their ends in {timeout_s:.0f} s")
-        batch = await consumer.getmany(*unread, timeout_ms=200)
+            raise TimeoutError(f"could not read {sorted(map(str, pending))} to their ends in {timeout_s:.0f} s")
+        batch = await consumer.getmany(*pending, timeout_ms=200)
         for tp, records in batch.items():
             kept = read[tp.partition][0]
-            kept.extend(
-                (record.offset, record.key, record.value)
-                for record in records
-                if record.offset < ends[tp] and record.key is not None and record.value is not None
-            )
-        unread = {tp for tp in unread if await consumer.position(tp) < ends[tp]}
+            for record in records:
+                if record.offset >= ends[tp] or record.offset <= reached[tp]:
+                    continue  # past the end read now, or read already (a reset went back)
+                if record.key is not None and record.value is not None:
+                    kept.append((record.offset, record.key, record.value))
+                reached[tp] = record.offset
+            if reached[tp] + 1 >= ends[tp]:
+                consumer.pause(tp)
 
 
 def _consumer(bootstrap: str, client_id: str) -> AIOKafkaConsumer:
+    """A consumer for reads by offset. aiokafka resets a newly assigned partition's position in the background
+    and that reset can land after an explicit seek; on the embedded broker "latest" is its last batch, so a read
+    would silently begin there. Resetting to the earliest offset instead can only make a read go back, which
+    the readers here notice by offset."""
     return AIOKafkaConsumer(
-        bootstrap_servers=bootstrap, enable_auto_commit=False, fetch_max_wait_ms=10, client_id=client_id
+        bootstrap_servers=bootstrap,
+        enable_auto_commit=False,
+        auto_offset_reset="earliest",
+        fetch_max_wait_ms=10,
+        client_id=client_id,
     )

@@ -7,9 +7,10 @@ import os
 import smtplib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import UTC
 from email import quoprimime
 from email.header import Header
-from email.utils import formataddr, parseaddr
+from email.utils import format_datetime, formataddr, parseaddr
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ def as_email(message: OutgoingMessage, sender: str) -> bytes:
         f"From: {_header(sender)}",
         f"To: {formataddr((_one_line(message.recipient_name or ''), message.recipient), charset='utf-8')}",
         f"Subject: {_header(message.subject)}",
+        f"Date: {format_datetime(message.date.astimezone(UTC))}",  # RFC 5322 requires it; the request's time
         f"Message-ID: <{message.message_id}@oms.local>",  # lets mail systems drop a resend
         f"Content-Language: {_one_line(message.language)}",
         "MIME-Version: 1.0",

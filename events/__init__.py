@@ -32,6 +32,7 @@ from events.payments import (
     PaymentRecorded,
     PaymentVoidRequested,
     RefundIssued,
+    RefundReported,
 )
 from events.registry import ALL_EVENT_MODELS, EVENT_TYPES, model_for
 from events.returns import ReturnAuthorized, ReturnInspected, ReturnReceived, ReturnRecorded, ReturnRequested
@@ -87,6 +88,7 @@ __all__ = [
     "PaymentRecorded",
     "PaymentVoidRequested",
     "RefundIssued",
+    "RefundReported",
     "ReturnAuthorized",
     "ReturnInspected",
     "ReturnReceived",

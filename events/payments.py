@@ -25,10 +25,12 @@ RefundCause = Literal[
     "overpayment",
     "late_payment",
     "unmatched_payment",
+    "reported",
 ]
 """Why money goes back: goods returned (`return`, `exchange`), lines or the order cancelled before shipment
 (`cancellation`, `change`), more paid than due (`overpayment`), paid after the order was cancelled
-(`late_payment`), or no order ever came for the payment (`unmatched_payment`)."""
+(`late_payment`), no order ever came for the payment (`unmatched_payment`), or the shop or provider gave it
+back itself and reported it (`reported`: recorded only, there is nothing left to execute)."""
 
 
 class _PaymentEvent(EventData):
@@ -75,6 +77,20 @@ class RefundIssued(_PaymentEvent):
         return data
 
 
+class RefundReported(_PaymentEvent):
+    """A shop or payment provider gave money back itself (a refund made in the shop's admin), reported for
+    the order's ledger: `amount` more of `payment_id` went back, in refund `refund_id` (the provider's id,
+    so a report sent twice is one refund). Inbound; the order processor records it as an
+    `oms.refund.issued` with cause `reported`, or refuses it."""
+
+    event_type = "oms.refund.reported"
+    payment_id: PaymentId = Field(min_length=1, max_length=128)
+    refund_id: str = Field(min_length=1, max_length=128)
+    amount: Money
+    currency: Currency
+    reason: str = Field(default="refunded by the shop", min_length=1, max_length=200)
+
+
 class PaymentCaptureRequested(_PaymentEvent):
     """Capture `amount` more of an authorized payment: a parcel of an order captured at shipment left."""
 
@@ -107,6 +123,7 @@ class PaymentHoldExpired(_PaymentEvent):
 PAYMENT_EVENTS: tuple[type[EventData], ...] = (
     PaymentRecorded,
     RefundIssued,
+    RefundReported,
     PaymentCaptureRequested,
     PaymentVoidRequested,
     PaymentHoldExpired,

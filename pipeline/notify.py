@@ -40,6 +40,7 @@ def handler(
             subject=rendered.subject,
             body=rendered.body,
             language=rendered.language,
+            date=event.time,
         )
         try:
             await notifier.send(message)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 from events import ShipmentRequested
@@ -71,12 +72,16 @@ class LocalStateStore(Protocol):
 
 @dataclass(frozen=True)
 class OutgoingMessage:
+    """One message to a customer. `message_id` and `date` come from the request it answers, so a message
+    sent again (a retry, a re-processed request) is the same message: mail systems can drop the repeat."""
+
     message_id: str
     recipient: str
     recipient_name: str | None
     subject: str
     body: str
     language: str
+    date: datetime
 
 
 class Notifier(Protocol):

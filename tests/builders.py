@@ -15,6 +15,7 @@ from events import (
     OrderPlaced,
     StockIncomingScheduled,
     StockReceived,
+    StockReorderPolicySet,
     new_event,
     utc_now,
 )
@@ -60,6 +61,10 @@ def paid(order_id: str, amount: str) -> Event[OrderPaid]:
 
 def cancel(order_id: str, reason: str = "customer asked") -> Event[OrderCancelRequested]:
     return new_event(OrderCancelRequested(order_id=order_id, reason=reason), source=SOURCE)
+
+
+def reorder_policy(sku: str, *, point: int, qty: int) -> Event[StockReorderPolicySet]:
+    return new_event(StockReorderPolicySet(sku=sku, reorder_point=point, reorder_qty=qty), source=SOURCE)
 
 
 def unique_sku(stem: str = "SKU") -> str:

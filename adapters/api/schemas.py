@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Generic, Literal, TypeVar
+from typing import Any, Generic, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, computed_field
 
 from events.base import Currency, Money, Quantity, Sku, UtcDatetime
+from events.orders import PaymentKind
 
 T = TypeVar("T")
 
@@ -46,7 +47,10 @@ class Problem(BaseModel):
 
 class IntakeAccepted(BaseModel):
     order_id: str
-    duplicate: bool = Field(description="True when this channel order was accepted before; nothing new is published.")
+    duplicate: bool = Field(
+        description="True when nothing new is published: this channel order, or this webhook about it, was "
+        "accepted before, or it says nothing that was not published already."
+    )
 
 
 class CsvOrderAccepted(IntakeAccepted):
@@ -63,17 +67,16 @@ class PaymentCreate(BaseModel):
     model_config = _examples(
         {"amount": "39.80", "method": "card", "payment_id": "pi_3NfZ2a", "kind": "captured", "currency": "EUR"}
     )
-    amount: Money = Field(description="What this payment has authorized or captured in all so far, not an addition.")
+    amount: Money = Field(description="What this payment has authorized or captured in all so far.")
     method: str | None = Field(default=None, max_length=40)
     payment_id: str | None = Field(
         default=None,
         min_length=1,
         max_length=128,
-        description="The provider's id. Reports of one payment are one payment; a re-sent webhook (same id, kind "
-        "and amount) re-publishes the same event.",
+        description="The provider's id of the payment: its reports are one payment, a re-sent one the same event.",
     )
-    kind: Literal["authorized", "captured"] = "captured"
-    currency: Currency | None = Field(default=None, description="ISO 4217; absent: the order's. Another is refused.")
+    kind: PaymentKind = "captured"
+    currency: Currency | None = Field(default=None, description="Absent: the order's currency.")
 
 
 class CancelCreate(BaseModel):

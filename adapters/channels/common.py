@@ -1,6 +1,7 @@
-"""What every channel mapper shares: the mapped order, field errors, ids and line merging.
+"""What every channel mapper shares: the mapped order and updates, field errors, ids and line merging.
 
-Mappers are pure: payload in, `ChannelOrder` out (or `PayloadInvalid` naming each field in error).
+Mappers are pure: payload in, `ChannelOrder` (a new order) or `ChannelUpdate` (what a shop's webhook says
+about an order now) out, or `PayloadInvalid` naming each field in error.
 """
 
 from __future__ import annotations
@@ -8,14 +9,16 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 from typing import Annotated, Any, NamedTuple, TypeVar
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
-from events import OrderLine, OrderPlaced, natural_id
+from events import EventData, OrderLine, OrderPlaced, natural_id
 
 M = TypeVar("M", bound=BaseModel)
+E = TypeVar("E", bound=EventData)
 
 _LANGUAGE = re.compile(r"^[a-z]{2}(-[A-Za-z]{2})?$")
 _ORDER_ID_PREFIXES = {"shopify": "SHOP", "woocommerce": "WOO", "pos": "POS", "csv": "CSV"}
@@ -62,6 +65,61 @@ class ChannelOrder:
     order: OrderPlaced
 
 
+@dataclass(frozen=True)
+class ChannelFact:
+    """One thing a shop's webhook says about an order, as the event that tells the pipeline.
+
+    `aspect` names what it is about, one current value per order: `lines` (its lines and address, an
+    `OrderChangeRequested` of every sku), `payment:<id>` (an `OrderPaid`, the payment's total so far),
+    `cancel` (an `OrderCancelRequested`), `refund:<id>` (a `RefundReported`). The intake publishes a fact
+    when its aspect's value differs from the one it published last."""
+
+    aspect: str
+    data: EventData
+
+
+@dataclass(frozen=True)
+class ChannelUpdate:
+    """What a shop's webhook says about one of its orders now.
+
+    `order`: the order as the payload shows it, to place it if it was never placed (None when the payload
+    is not a whole order, like a refund). `changed_at`: when the shop last changed it (its `updated_at`), so
+    a delivery older than one already taken is not applied over it."""
+
+    external_id: str
+    order: ChannelOrder | None
+    facts: tuple[ChannelFact, ...]
+    changed_at: datetime | None = None
+
+
+LINES = "lines"
+CANCEL = "cancel"
+
+
+def payment_aspect(payment_id: str) -> str:
+    return f"payment:{payment_id}"
+
+
+def refund_aspect(refund_id: str) -> str:
+    return f"refund:{refund_id}"
+
+
+def shop_payment_id(channel: str, external_id: str) -> str:
+    """The one payment a shop takes for its order, the same in every webhook about it: a paid placement and
+    each later report name it, so the ledger counts the shop's money once."""
+    return f"{channel}:{external_id}"
+
+
+def line_changes(lines: Iterable[tuple[str, int, Decimal]]) -> list[dict[str, Any]]:
+    """An order's lines, as (sku, quantity now, unit price), as the `lines` of an `OrderChangeRequested`:
+    every sku once (quantities of a sku summed; 0: the line was removed), with its price for a new line."""
+    by_sku: dict[str, tuple[int, Decimal]] = {}
+    for sku, qty, price in lines:
+        before, first_price = by_sku.get(sku, (0, price))
+        by_sku[sku] = (before + qty, first_price)
+    return [{"sku": sku, "qty": qty, "unit_price": price} for sku, (qty, price) in by_sku.items()]
+
+
 class SourceModel(BaseModel):
     """A channel's payload shape. Webhooks carry many more fields than we read: ignore them."""
 
@@ -88,10 +146,15 @@ def validated(model: type[SourceModel], payload: Any) -> Any:
 
 def placed(**fields: Any) -> OrderPlaced:
     """The contract's event data; anything the source model let through but the contract refuses is named."""
+    return made(OrderPlaced, "order", **fields)
+
+
+def made(model: type[E], prefix: str, **fields: Any) -> E:
+    """Event data of `model`; what the contract refuses is named under `prefix`."""
     try:
-        return OrderPlaced(**fields)
+        return model(**fields)
     except ValidationError as exc:
-        raise PayloadInvalid(field_errors(exc, prefix="order")) from None
+        raise PayloadInvalid(field_errors(exc, prefix=prefix)) from None
 
 
 def built(model: type[M], prefix: str, **fields: tuple[str, Any]) -> M:

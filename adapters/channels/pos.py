@@ -4,9 +4,9 @@
      "currency": "EUR", "items": [{"sku": "TEE-BLK-M", "qty": 2, "unit_price": "19.90"}],
      "customer_email": null}
 
-The receipt is unique per store, so (store, receipt) is the external id. A walk-in customer has no
-email; the contract requires one, so the sale is recorded against `WALK_IN_EMAIL` (a reserved,
-undeliverable `.invalid` domain: nothing is ever sent there).
+The receipt is unique per store, so (store, receipt) is the external id. The customer took the goods at
+the till: the sale is handed over, never shipped. A walk-in customer gives no email and is placed as an
+anonymous customer (`customer: {}`): no message goes out, and each walk-in is a customer of their own.
 """
 
 from __future__ import annotations
@@ -30,7 +30,6 @@ from events.base import Currency, Money, Quantity, Sku, UtcDatetime
 from events.common import Email
 
 CHANNEL = "pos"
-WALK_IN_EMAIL = "walk-in@pos.invalid"
 
 Code = Annotated[str, Field(min_length=1, max_length=30, pattern=r"^[A-Za-z0-9][A-Za-z0-9._\-]*$")]
 
@@ -67,12 +66,13 @@ def map_order(payload: Any) -> ChannelOrder:
         order_id=order_id_for(CHANNEL, external_id),
         channel=CHANNEL,
         external_ref=external_id,
-        customer=Customer(email=sale.customer_email or WALK_IN_EMAIL),
+        customer=Customer(email=sale.customer_email),
         lines=merged_lines(
             SourceLine(f"items.{i}.sku", it.sku, it.qty, it.unit_price) for i, it in enumerate(sale.items)
         ),
         currency=sale.currency,
         payment_status="paid",
+        fulfilment="handed_over",
         placed_at=sale.sold_at,
     )
     return ChannelOrder(external_id=external_id, order=order)

@@ -21,6 +21,14 @@ class Payment(RuleState):
     refunded: Decimal = ZERO
     capture_requested: Decimal = ZERO
     voided: bool = False
+    reported: Decimal = ZERO
+    """What the shop or provider reported it gave back itself, in all (`oms.refund.reported`)."""
+    reported_refunds: tuple[str, ...] = ()
+    """The provider's ids of those refunds: a refund reported again is not counted again."""
+    conceded: Decimal = ZERO
+    """Of `refunded`, what the shop gave back that no decision here explains yet (a goodwill refund, or one it
+    made before this processor saw the change or cancellation behind it): the customer does not owe it, and a
+    refund decided here later is taken from it first instead of being paid twice."""
 
     @property
     def refundable(self) -> Decimal:
@@ -54,6 +62,10 @@ def captured(payments: Iterable[Payment]) -> Decimal:
 
 def refunded(payments: Iterable[Payment]) -> Decimal:
     return sum((payment.refunded for payment in payments), ZERO)
+
+
+def conceded(payments: Iterable[Payment]) -> Decimal:
+    return sum((payment.conceded for payment in payments), ZERO)
 
 
 def covering(payments: Iterable[Payment]) -> Decimal:

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
-from events import Event, EventData, LineQty, OrderPaid, PaymentHoldExpired, RefundIssued
+from events import Event, EventData, LineQty, OrderPaid, PaymentHoldExpired, RefundIssued, RefundReported
 from events.payments import PaymentCaptureRequested, PaymentRecorded, PaymentVoidRequested, RefundCause
 from pipeline.rules.common import Output, Outputs, Refused, Rejected
 from pipeline.rules.ledger import Payment, Refund, captured, find, refund_shares, refunded, reported, with_payment
@@ -88,6 +88,48 @@ def record_payment(state: OrderState, payment_id: str, data: OrderPaid) -> Outco
     return state, ((f"payment:{payment_id}", recorded),)
 
 
+def record_reported_refund(state: OrderState, data: RefundReported) -> Outcome:
+    """A refund the shop or provider made itself, counted against the payment it names.
+
+    What this ledger gave back of that payment already (a change or cancellation here, which the shop then
+    carried out) is not counted twice: only what the reports add beyond it is new money back, announced as
+    `oms.refund.issued` with cause `reported`. A refund id seen before changes nothing. Refused: another
+    currency, a payment the order does not have, reports of more than the payment captured."""
+    payment = find(state.payments, data.payment_id)
+    if payment is not None and data.refund_id in payment.reported_refunds:
+        return state, ()
+    if data.currency != state.currency:
+        raise Refused(
+            "wrong_currency",
+            f"refund {data.refund_id} of {text(data.amount)} {data.currency} is not in the order's currency "
+            f"{state.currency}; it was not recorded",
+        )
+    if payment is None:
+        raise Refused(
+            "payment_conflict", f"order {state.order_id} has no payment {data.payment_id} that refund could be of"
+        )
+    reported = payment.reported + data.amount
+    if reported > payment.captured:
+        raise Refused(
+            "payment_conflict",
+            f"payment {data.payment_id} captured {text(payment.captured)}; refunds of {text(reported)} in all "
+            "cannot be recorded against it",
+        )
+    new = max(reported - payment.refunded, ZERO)
+    known = payment.model_copy(
+        update={
+            "reported": reported,
+            "reported_refunds": (*payment.reported_refunds, data.refund_id),
+            "conceded": payment.conceded + new,
+        }
+    )
+    state = state.model_copy(update={"payments": with_payment(state.payments, known)})
+    if new == 0:
+        return state, ()
+    state, refund = _refund(state, data.payment_id, new, RefundWhy("reported", data.reason))
+    return state, (refund,)
+
+
 def settle(state: OrderState, why: RefundWhy) -> tuple[OrderState, Outputs, Decimal]:
     """Give back what was paid above what the order costs now (and, once cancelled, void what is only
     authorized). Returns the state, the refund and void events, and the amount refunded."""
@@ -95,13 +137,26 @@ def settle(state: OrderState, why: RefundWhy) -> tuple[OrderState, Outputs, Deci
     outputs: Outputs = ()
     total = ZERO
     if excess >= quantum(state.currency):
-        for payment_id, amount in refund_shares(state.payments, excess, state.currency, why.prefer):
-            state, refund = _refund(state, payment_id, amount, why)
-            outputs, total = (*outputs, refund), total + amount
+        for payment_id, share in refund_shares(state.payments, excess, state.currency, why.prefer):
+            state, amount = _unconceded(state, payment_id, share)
+            if amount > 0:
+                state, refund = _refund(state, payment_id, amount, why)
+                outputs, total = (*outputs, refund), total + amount
     if state.is_cancelled:
         state, voids = _void_authorizations(state, why.reason)
         outputs = (*outputs, *voids)
     return state, outputs, total
+
+
+def _unconceded(state: OrderState, payment_id: str, amount: Decimal) -> tuple[OrderState, Decimal]:
+    """Of a refund decided for `payment_id`, what the shop has not given back already of its own accord; what
+    it has is now explained by this decision and no longer conceded."""
+    payment = find(state.payments, payment_id)
+    if payment is None or payment.conceded <= 0:
+        return state, amount
+    taken = min(amount, payment.conceded)
+    payment = payment.model_copy(update={"conceded": payment.conceded - taken})
+    return state.model_copy(update={"payments": with_payment(state.payments, payment)}), amount - taken
 
 
 def _refund(state: OrderState, payment_id: str, amount: Decimal, why: RefundWhy) -> tuple[OrderState, Output]:

@@ -9,7 +9,7 @@ from typing import Literal
 from events import NotificationRequested, is_deliverable
 from events.notifications import NotificationKind
 from pipeline.rules.common import Outputs
-from pipeline.rules.ledger import captured, covering, refunded
+from pipeline.rules.ledger import captured, conceded, covering, refunded
 from pipeline.rules.money import ZERO, rounded, text
 from pipeline.rules.order_state import OrderState, OrderStatus
 
@@ -17,15 +17,22 @@ PaymentStatus = Literal["unpaid", "authorized", "partially_paid", "paid", "parti
 NOT_FOR_GOODS = frozenset({"overpayment", "unmatched_payment"})
 
 
+def cost(state: OrderState) -> Decimal:
+    """What the order costs the customer: its charge, less what the shop gave back of its own accord (see
+    `Payment.conceded`), never below nothing."""
+    charge = state.charge()
+    return charge - min(conceded(state.payments), charge)
+
+
 def balance(state: OrderState) -> Decimal:
-    """charge - captured + refunded: what the customer still owes (negative: we owe them)."""
-    return state.charge() - captured(state.payments) + refunded(state.payments)
+    """cost - captured + refunded: what the customer still owes (negative: we owe them)."""
+    return cost(state) - captured(state.payments) + refunded(state.payments)
 
 
 def amount_due(state: OrderState) -> Decimal:
     """What is neither paid nor (for orders captured at shipment) authorized, rounded; never negative."""
     at_shipment = state.placed.capture == "at_shipment"
-    uncovered = state.charge() - covering(state.payments) if at_shipment else balance(state)
+    uncovered = cost(state) - covering(state.payments) if at_shipment else balance(state)
     return max(rounded(uncovered, state.currency), ZERO)
 
 

@@ -22,6 +22,7 @@ from events import (
     OrderPaymentExpired,
     OrderPlaced,
     PaymentHoldExpired,
+    RefundReported,
     ReturnInspected,
     ReturnReceived,
     ReturnRequested,
@@ -35,7 +36,7 @@ from pipeline.rules.common import Decision, Outputs, Refused, Rejected, emit, un
 from pipeline.rules.fulfilment import backorder_line, deliver, dispatch, reserve_line, ship_what_can_ship
 from pipeline.rules.money import ZERO
 from pipeline.rules.order_changes import cancel, request_cancel, request_change
-from pipeline.rules.order_payments import expire_hold, hold_payment, pay, payment_id_of
+from pipeline.rules.order_payments import expire_hold, hold_payment, pay, payment_id_of, record_reported_refund
 from pipeline.rules.order_placement import place
 from pipeline.rules.order_returns import inspect_return, receive_return, request_return
 from pipeline.rules.order_state import OrderState
@@ -60,6 +61,7 @@ ORDER_INPUTS = (
     StockReserved,
     StockReservationFailed,
     OrderPaid,
+    RefundReported,
     OrderPaymentExpired,
     OrderCancelRequested,
     OrderChangeRequested,
@@ -141,6 +143,8 @@ def _apply_to_order(state: OrderState, data: EventData, context: Context) -> Out
             return backorder_line(state, data)
         case OrderPaid():
             return pay(state, payment_id_of(context.event, data), data)
+        case RefundReported():
+            return record_reported_refund(state, data)
         case OrderPaymentExpired():
             return expire_payment(state, data)
         case OrderCancelRequested():

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
+from adapters.kafka_offsets import log_end_offsets
 from events import Event, EventData, decode, encode, topics
 
 
@@ -87,7 +88,7 @@ async def produce(bootstrap: str, prefix: str, events: Iterable[Event[EventData]
         await producer.stop()
 
 
-async def produce_raw(bootstrap: str, topic: str, key: bytes, value: bytes) -> None:
+async def produce_raw(bootstrap: str, topic: str, key: bytes | None, value: bytes | None) -> None:
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks=1)
     await producer.start()
     try:
@@ -97,24 +98,30 @@ async def produce_raw(bootstrap: str, topic: str, key: bytes, value: bytes) -> N
 
 
 async def read_topic(bootstrap: str, topic: str) -> list[Logged]:
-    """Everything on `topic` now, in offset order per partition (partitions one after another)."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    """Everything on `topic` now, in offset order per partition (partitions one after another). The end of each
+    partition comes from `log_end_offsets` (the broker's own answer is short of it on the embedded broker)."""
+    ends = {tp: end for (_, tp), end in (await log_end_offsets(bootstrap, [topic])).items() if end > 0}
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, auto_offset_reset="earliest")
     await consumer.start()
     try:
-        partitions = sorted(consumer.partitions_for_topic(topic) or set())
-        if not partitions:
-            await consumer._client.force_metadata_update()
-            partitions = sorted(consumer.partitions_for_topic(topic) or set())
-        assigned = [TopicPartition(topic, p) for p in partitions]
+        assigned = [TopicPartition(topic, p) for p in sorted(ends)]
+        if not assigned:
+            return []
         consumer.assign(assigned)
-        await consumer.seek_to_beginning(*assigned)
-        ends = await consumer.end_offsets(assigned)
-        logged: list[Logged] = []
-        while [tp for tp in assigned if await consumer.position(tp) < ends[tp]]:
-            batch = await consumer.getmany(timeout_ms=500)
+        for tp in assigned:  # before anything awaits: a position reset in the background could land after it
+            consumer.seek(tp, 0)
+        seen: dict[tuple[int, int], Logged] = {}
+        reached = {tp: -1 for tp in assigned}
+        while pending := [tp for tp, last in reached.items() if last + 1 < ends[tp.partition]]:
+            batch = await consumer.getmany(*pending, timeout_ms=500)
             for tp, records in batch.items():
-                logged.extend(Logged(tp.topic, tp.partition, r.offset, _decoded(r.value), r.value) for r in records)
-        return sorted(logged, key=lambda item: (item.partition, item.offset))
+                for r in records:
+                    if r.offset < ends[tp.partition]:
+                        seen[(tp.partition, r.offset)] = Logged(
+                            tp.topic, tp.partition, r.offset, _decoded(r.value), r.value
+                        )
+                        reached[tp] = max(reached[tp], r.offset)
+        return [seen[position] for position in sorted(seen)]
     finally:
         await consumer.stop()
 

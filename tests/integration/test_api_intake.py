@@ -1,21 +1,27 @@
-"""The HTTP intake on the real embedded broker: a signed Shopify order reaches `oms.orders`, a forged one never does."""
+"""The HTTP intake on the real embedded broker: a signed Shopify order reaches `oms.orders`, a forged one never does,
+and an order the shop was paid for after placing it is confirmed by the pipeline, never cancelled for non-payment."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer
 
 from adapters.api import create_app
+from adapters.bootstrap import ensure_pipeline_topics, pipeline_config
 from adapters.channels.signatures import sign
 from adapters.kafka_admin import ensure_topics
 from adapters.publisher import KafkaPublisher
 from adapters.settings import Settings
 from events import Event, EventData, OrderPlaced, decode, topics
+from tests import builders as b
+from tests.integration.harness import Worker, of_type, produce, read_topic, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -72,7 +78,9 @@ async def test_signed_shopify_order_is_on_the_orders_topic(client: httpx.AsyncCl
     assert again.json() == {"order_id": order_id, "duplicate": True}
 
     orders_topic = settings.topic(topics.ORDERS)
-    [event] = await consumed(settings.kafka_bootstrap or "", orders_topic, want=2, seconds=3)
+    # the placement, and its payment again (a repeat to the ledger): the sample order is paid
+    event, payment = await consumed(settings.kafka_bootstrap or "", orders_topic, want=3, seconds=3)
+    assert (payment.type, payment.subject) == ("oms.order.paid", order_id)
     assert isinstance(event.data, OrderPlaced)
     assert (event.type, event.subject, event.data.order_id) == ("oms.order.placed", order_id, order_id)
     assert {line.sku: line.qty for line in event.data.lines} == {"TEE-BLK-M": 2, "TOTE-NAT": 1}
@@ -86,3 +94,70 @@ async def test_wrong_signature_puts_nothing_on_the_topic(client: httpx.AsyncClie
     response = await client.post(URL, content=body, headers={"X-Shopify-Hmac-Sha256": sign(body, "forged")})
     assert response.status_code == 401
     assert await consumed(settings.kafka_bootstrap or "", settings.topic(topics.ORDERS), want=1, seconds=3) == []
+
+
+# --- a Shopify order paid after it was placed, through the real pipeline ---------------------------
+
+PAYMENT_TIMEOUT_S = 5.0
+
+
+@pytest.fixture
+async def pipeline(
+    kafka_bootstrap: str, topic_prefix: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> AsyncIterator[tuple[Settings, httpx.AsyncClient, Worker]]:
+    """A worker with a short payment timeout, and the API publishing to its topics."""
+    monkeypatch.setenv("OMS_CHANNEL_SECRET_SHOPIFY", "shop-secret")
+    settings = Settings(topic_prefix=topic_prefix, data_dir=tmp_path, kafka_bootstrap=kafka_bootstrap, partitions=4)
+    await ensure_pipeline_topics(pipeline_config(settings, kafka_bootstrap))
+    (tmp_path / "worker").mkdir()
+    worker = Worker(kafka_bootstrap, topic_prefix, tmp_path / "worker", payment_timeout_s=PAYMENT_TIMEOUT_S).start()
+    publisher = KafkaPublisher(kafka_bootstrap, settings.topic)
+    await publisher.start()
+    try:
+        app = create_app(settings, publisher)
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://oms") as http:
+            yield settings, http, worker
+    finally:
+        await publisher.stop()
+        worker.stop()
+
+
+async def shopify_webhook(http: httpx.AsyncClient, topic: str, payload: dict[str, Any]) -> httpx.Response:
+    body = json.dumps(payload).encode()
+    headers = {"X-Shopify-Hmac-Sha256": sign(body, "shop-secret"), "X-Shopify-Topic": topic}
+    response = await http.post(URL, content=body, headers=headers)
+    assert response.status_code == 202, response.text
+    return response
+
+
+async def test_a_pending_shopify_order_paid_later_is_confirmed_and_never_cancelled_for_non_payment(
+    pipeline: tuple[Settings, httpx.AsyncClient, Worker],
+) -> None:
+    settings, http, worker = pipeline
+    bootstrap, prefix = settings.kafka_bootstrap or "", settings.topic_prefix
+    orders_topic = settings.topic(topics.ORDERS)
+    await produce(bootstrap, prefix, [b.stock_received("TEE-BLK-M", 5), b.stock_received("TOTE-NAT", 5)])
+    created = json.loads(SAMPLE.read_text()) | {"financial_status": "pending"}
+    order_id = (await shopify_webhook(http, "orders/create", created)).json()["order_id"]
+    await wait_for(
+        bootstrap,
+        orders_topic,
+        lambda log: bool(of_type(log, "oms.order.awaiting_payment", order_id=order_id)),
+        worker=worker,
+    )
+
+    paid = created | {"financial_status": "paid", "updated_at": "2026-01-31T13:46:02+01:00"}
+    assert (await shopify_webhook(http, "orders/paid", paid)).json() == {"order_id": order_id, "duplicate": False}
+    assert (await shopify_webhook(http, "orders/updated", paid)).json()["duplicate"] is True
+    await wait_for(
+        bootstrap, orders_topic, lambda log: bool(of_type(log, "oms.order.confirmed", order_id=order_id)), worker=worker
+    )
+
+    await asyncio.sleep(PAYMENT_TIMEOUT_S + 3)  # past the deadline the pending placement set, timer included
+    log = await read_topic(bootstrap, orders_topic)
+    assert [len(of_type(log, kind, order_id=order_id)) for kind in ("oms.order.placed", "oms.order.paid")] == [1, 1]
+    assert of_type(log, "oms.payment.recorded", order_id=order_id)[0].data.balance_due == 0  # type: ignore[attr-defined]
+    for never in ("oms.order.payment_expired", "oms.order.cancelled", "oms.refund.issued", "oms.order.request_refused"):
+        assert of_type(log, never, order_id=order_id) == [], never
+    shipments = await read_topic(bootstrap, settings.topic(topics.SHIPMENTS))
+    assert len(of_type(shipments, "oms.shipment.requested", order_id=order_id)) == 1

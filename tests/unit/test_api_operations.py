@@ -54,7 +54,9 @@ def test_openapi_has_every_route_with_examples(tmp_path: Path) -> None:
         "woocommerce",
         "pos",
         "native",
+        "shopify_refund",
     }
+    assert {"X-Shopify-Topic", "X-WC-Webhook-Topic"} <= {param["name"] for param in intake["parameters"]}
     assert "text/csv" in intake["requestBody"]["content"]
     assert {"401", "422"} <= set(intake["responses"])
     assert spec["components"]["schemas"]["StockReceiptCreate"]["examples"]

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from adapters.channels import PayloadInvalid, native, order_id_for, pos, shopify, woocommerce
+from events import Customer
 
 SAMPLES = Path(__file__).parent / "samples"
 
@@ -74,11 +75,12 @@ def test_shopify_address_errors_use_shopify_names() -> None:
     assert fields_in_error(payload, shopify.map_order) == {"shipping_address.country_code"}
 
 
-def test_woocommerce_order_on_hold_is_pending_with_exact_prices() -> None:
+def test_woocommerce_order_on_hold_is_pending_with_exact_prices_and_its_shipping() -> None:
     order = woocommerce.map_order(sample("woocommerce_order.json")).order
     assert order.order_id == order_id_for("woocommerce", "727")
     assert lines_of(order) == {"WOO-SINGLE-1": (2, Decimal(6)), "IDEA-BLK": (1, Decimal("29.8"))}
-    assert order.total() == Decimal("41.80")
+    assert order.shipping_charge == Decimal("10.00")
+    assert order.total() == Decimal("51.80"), "what the shop charges (its `total`)"
     assert order.payment_status == "pending"
     assert order.currency == "USD"
     assert (order.customer.email, order.customer.name) == ("john.doe@example.com", "John Doe")
@@ -101,17 +103,21 @@ def test_woocommerce_blank_shipping_is_no_address_and_errors_name_fields() -> No
     assert fields_in_error(payload, woocommerce.map_order) == {"billing.email", "line_items.1.quantity"}
 
 
-def test_pos_sale_is_paid_with_its_customer() -> None:
+def test_pos_sale_is_paid_handed_over_with_its_customer() -> None:
     mapped = pos.map_order(sample("pos_sale.json"))
     assert mapped.external_id == "BER-MITTE:2026-000871"
     assert mapped.order.payment_status == "paid"
+    assert mapped.order.fulfilment == "handed_over"
+    assert mapped.order.shipping_address is None
     assert mapped.order.total() == Decimal("47.40")
     assert mapped.order.customer.email == "walkin.loyal@example.com"
 
 
-def test_pos_walk_in_sale_gets_the_undeliverable_address() -> None:
-    order = pos.map_order(sample("pos_sale.json") | {"customer_email": None}).order
-    assert order.customer.email == pos.WALK_IN_EMAIL
+@pytest.mark.parametrize("email", [None, "", "  "])
+def test_pos_walk_in_sale_is_an_anonymous_customer_without_any_address(email: str | None) -> None:
+    order = pos.map_order(sample("pos_sale.json") | {"customer_email": email}).order
+    assert order.customer == Customer(), "no placeholder address: nobody to write to, a customer of their own"
+    assert order.fulfilment == "handed_over"
 
 
 def test_pos_same_sku_twice_at_one_price_is_merged_at_two_prices_refused() -> None:

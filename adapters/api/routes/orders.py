@@ -69,8 +69,9 @@ def get_order(order_id: OrderIdPath, context: Context) -> OrderDetail:
 )
 async def mark_paid(order_id: OrderIdPath, body: PaymentCreate, context: Context) -> ActionAccepted:
     """Payment webhook: signed with `X-OMS-Signature` (secret `OMS_CHANNEL_SECRET_PAYMENTS`) or an ops API key.
-    A report, not a fact: the order processor counts it (`oms.payment.recorded`) or refuses it, and the order
-    shows which. A re-sent webhook (same `payment_id`, `kind` and `amount`) repeats the same event id."""
+    `amount` is what payment `payment_id` has authorized or captured in all: a re-sent report (the same
+    payment, kind and amount) repeats the same event id; a higher amount or a capture after an authorization
+    is a new report of the same payment, never a second payment."""
     data = OrderPaid(
         order_id=order_id,
         amount=body.amount,
@@ -79,8 +80,8 @@ async def mark_paid(order_id: OrderIdPath, body: PaymentCreate, context: Context
         kind=body.kind,
         currency=body.currency,
     )
-    resent = f"{body.payment_id}\x1f{body.kind}\x1f{body.amount.normalize():f}" if body.payment_id else None
-    event = await publish_action(context, data, source="oms/api/payments", dedup_key=resent)
+    dedup_key = f"{body.payment_id}:{body.kind}:{body.amount.normalize():f}" if body.payment_id else None
+    event = await publish_action(context, data, source="oms/api/payments", dedup_key=dedup_key)
     return accepted(event)
 
 
