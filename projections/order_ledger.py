@@ -16,6 +16,7 @@ from typing import Any
 
 from events import OrderChanged, OrderPlaced, PaymentRecorded, PaymentVoidRequested, RefundIssued
 from projections.money import ZERO, allocate, amount, in_minor_units, pro_rata, rounded, text
+from projections.order_concessions import concede, conceded
 
 Row = dict[str, Any]
 NOT_FOR_GOODS = frozenset({"overpayment", "unmatched_payment"})
@@ -107,6 +108,7 @@ def empty_payment(payment_id: str, currency: str | None) -> Row:
         "captured": "0",
         "refunded": "0",
         "voided": False,
+        "conceded": "0",
     }
 
 
@@ -156,6 +158,8 @@ def record_refund(row: Row, data: RefundIssued) -> None:
     if data.cause == "unmatched_payment":  # captured while it waited for an order that never came
         captured = max(amount(payment["captured"]), refunded)
         payment.update(kind="captured", amount=text(captured), captured=text(captured))
+    if data.cause == "reported":  # the shop gave it back itself: the customer does not owe it
+        payment = concede(payment, data.amount)
     with_payment(row, payment)
     if data.cause not in NOT_FOR_GOODS:
         row["refunded_for_goods"] = text(amount(row["refunded_for_goods"]) + data.amount)
@@ -192,11 +196,18 @@ class Ledger:
     refunded: Decimal
     covering: Decimal
     """Captured plus what is still authorized, less refunds: what the customer has given or pledged."""
+    conceded: Decimal = ZERO
+    """What the shop gave back of its own accord that no decision here explains (see `order_concessions`)."""
+
+    @property
+    def cost(self) -> Decimal:
+        """What the order costs the customer: its charge less what the shop conceded, never below nothing."""
+        return self.charge - min(self.conceded, self.charge)
 
     @property
     def balance(self) -> Decimal:
-        """charge - captured + refunded: what the customer still owes (negative: what we owe them)."""
-        return self.charge - self.captured + self.refunded
+        """cost - captured + refunded: what the customer still owes (negative: what we owe them)."""
+        return self.cost - self.captured + self.refunded
 
 
 def ledger_of(row: Row) -> Ledger:
@@ -208,6 +219,7 @@ def ledger_of(row: Row) -> Ledger:
         captured=total(payments, "captured"),
         refunded=refunded,
         covering=sum((amount(p["captured"]) + uncaptured(p) for p in payments), ZERO) - refunded,
+        conceded=conceded(payments),
     )
 
 
@@ -215,7 +227,7 @@ def amount_due(row: Row, money: Ledger) -> Decimal:
     """What is neither paid nor (captured at shipment) authorized, rounded; never negative."""
     if row["currency"] is None:
         return ZERO
-    uncovered = money.charge - money.covering if row["capture"] == "at_shipment" else money.balance
+    uncovered = money.cost - money.covering if row["capture"] == "at_shipment" else money.balance
     return max(rounded(uncovered, row["currency"]), ZERO)
 
 
@@ -235,7 +247,7 @@ def money_columns(row: Row) -> Row:
     money, currency = ledger_of(row), row["currency"]
     due = amount_due(row, money)
     return {
-        "total_amount": in_minor_units(money.charge, currency),
+        "total_amount": in_minor_units(money.cost, currency),
         "authorized_amount": in_minor_units(money.authorized, currency),
         "captured_amount": in_minor_units(money.captured, currency),
         "refunded_amount": in_minor_units(money.refunded, currency),

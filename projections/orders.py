@@ -37,6 +37,7 @@ from events import (
     ShipmentRequested,
     topics,
 )
+from projections import order_concessions as concessions
 from projections import order_ledger as ledger
 from projections import order_progress as progress
 from projections.customers import as_customer_sees_it, customer_key_of, refresh_customers
@@ -65,6 +66,7 @@ def evolve_order(before: Row | None, event: Event[EventData]) -> Row:
     elif event.data.topic == topics.SHIPMENTS:
         _apply_parcel(row, event.data, event)
     if money_moved and row["placed_at"] is not None:
+        concessions.settle(row, event, lambda now: ledger.ledger_of(now).balance)
         row.update(ledger.money_columns(row))  # first: the status reads whether the order is paid for
     row["lines"] = progress.with_waiting_lines(row)
     row["status"] = progress.order_status(row)

@@ -75,6 +75,7 @@ orders = Table(
     Column("captured_amount", Money),
     Column("refunded_amount", Money),
     Column("refunded_for_goods", Money),
+    Column("settling", JSON),  # the decision settled last against what the shop conceded (order_concessions)
     Column("balance_due", Money),
     Column("payments", JSON, nullable=False),
     Column("parcels", JSON, nullable=False),

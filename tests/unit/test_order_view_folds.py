@@ -8,7 +8,8 @@ from decimal import Decimal
 from hypothesis import given
 from hypothesis import strategies as st
 
-from events import Customer, OrderRequestRefused, RefundIssued
+from events import Customer, Event, EventData, OrderRequestRefused, RefundIssued, RefundReported, new_event
+from pipeline.rules.order_status import cost, payment_status
 from pipeline.rules.orders import payment_expired
 from tests.unit.rules_support import (
     at,
@@ -180,3 +181,28 @@ def test_a_change_the_processor_refuses_changes_nothing_in_the_view() -> None:
     assert {k: v for k, v in after.items() if k != "updated_at"} == {
         k: v for k, v in before.items() if k != "updated_at"
     }
+
+
+def test_a_line_the_shop_refunded_before_its_change_came_is_not_refunded_twice() -> None:
+    """Shopify: an order edited in the shop's admin and refunded there sends refunds/create (oms.refund.reported)
+    and orders/edited (oms.order.change_requested), in either order. The processor announces nothing for the part
+    of the change's refund the shop already gave back; the view works it out the same way."""
+    story = Story().then(
+        placed("o-shop", {MUG: 2, TEA: 1}, prices={MUG: "10.00", TEA: "7.35"}, payment_id="shop:1"),
+        reported_refund("o-shop", "shop:1", "7.35"),
+    )
+    row = story.row("o-shop")
+    assert (row["total_amount"], row["refunded_amount"], row["balance_due"]) == ("20.00", "7.35", "0.00")
+    story.then(change_requested("o-shop", {TEA: 0}))
+    assert not [data for data in story.outputs if isinstance(data, RefundIssued)]  # given back at the shop already
+    state, row = story.state("o-shop"), story.row("o-shop")
+    assert (row["total_amount"], row["refunded_amount"], row["balance_due"]) == ("20.00", "7.35", "0.00")
+    assert Decimal(row["total_amount"]) == cost(state) and row["payments"][0]["conceded"] == "0.00"
+    assert (row["status"], row["payment_status"]) == (state.status, payment_status(state))
+
+
+def reported_refund(order_id: str, payment_id: str, value: str) -> Event[EventData]:
+    data = RefundReported(
+        order_id=order_id, payment_id=payment_id, refund_id=f"r-{value}", amount=Decimal(value), currency="EUR"
+    )
+    return new_event(data, source="tests", time=at(1))

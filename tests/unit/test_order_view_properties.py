@@ -1,7 +1,8 @@
 """The orders view derives what the order processor decided, under random histories of one order.
 
 The histories of `test_rules_order_properties` (payments in time, late, twice, in another currency, before the
-order; changes; cancellations; stock answers; parcels; deliveries; returns, inspections, exchanges) go through
+order; refunds the shop made itself; changes; cancellations; stock answers; parcels; deliveries; returns,
+inspections, exchanges) go through
 the real rules; the view folds what a projector would read (the inputs and outputs on `oms.orders` and
 `oms.shipments`, requests and refusals included, dead-lettered inputs too) and must show after each decision:
 the processor's order status and payment status, its charge, captured, refunded and amount due.
@@ -20,10 +21,10 @@ from typing import Any
 from hypothesis import event, given, settings
 from hypothesis import strategies as st
 
-from events import Event, EventData, topics
+from events import Event, EventData, RefundReported, new_event, topics
 from pipeline.rules.common import Rejected
 from pipeline.rules.ledger import captured, refunded
-from pipeline.rules.order_status import amount_due, payment_status
+from pipeline.rules.order_status import amount_due, cost, payment_status
 from pipeline.rules.orders import OrderState
 from projections.money import amount
 from projections.orders import FOLDED_TOPICS, evolve_order
@@ -68,7 +69,7 @@ def assert_view_shows(state: OrderState, row: Row) -> None:
         event("blind spot: an inspection that refunded nothing")
         return
     assert row["payment_status"] == payment_status(state)
-    assert amount(row["total_amount"]) == state.charge()
+    assert amount(row["total_amount"]) == cost(state)
     assert amount(row["captured_amount"]) == captured(state.payments)
     assert amount(row["refunded_amount"]) == refunded(state.payments)
     assert amount(row["balance_due"]) == amount_due(state)
@@ -84,8 +85,36 @@ def assert_view_shows(state: OrderState, row: Row) -> None:
         raise AssertionError(f"status {row['status']} != {state.status}")
 
 
+shop_refunds = st.builds(
+    lambda which, how_much, refund_id: ("reported", which, how_much, refund_id),
+    st.sampled_from(("first", "last", "p-unknown")),
+    st.sampled_from(("1.00", "5.00", "rest")),
+    st.sampled_from(("r-1", "r-2", "r-3")),
+)
+"""A refund the shop made itself (`oms.refund.reported`): of the order's first or last payment, or of one it does
+not have; some, or all it has left; a refund id sent again now and then."""
+
+
+def to_input(action: tuple[Any, ...], state: OrderState | None, reports: dict[str, Decimal]) -> Event[EventData] | None:
+    if action[0] != "reported":
+        return to_event(action, state, reports)
+    if state is None or state.order is None or not state.payments:
+        return None
+    _, which, how_much, refund_id = action
+    payment = state.payments[0] if which == "first" else state.payments[-1]
+    payment_id = payment.payment_id if which != "p-unknown" else "p-unknown"
+    left = payment.captured - payment.reported
+    value = left if how_much == "rest" else Decimal(how_much)
+    if value <= 0:
+        return None
+    data = RefundReported(
+        order_id=ORDER, payment_id=payment_id, refund_id=refund_id, amount=value, currency="EUR", reason="goodwill"
+    )
+    return new_event(data, source="tests", time=at(1))
+
+
 @settings(settings.get_profile(PROFILE))
-@given(order=orders, history=st.lists(actions, min_size=8, max_size=40))
+@given(order=orders, history=st.lists(st.one_of(actions, shop_refunds), min_size=8, max_size=40))
 def test_the_view_shows_what_the_processor_decided(order: dict[str, Any], history: list[tuple[Any, ...]]) -> None:
     reports: dict[str, Decimal] = {}
     state: OrderState | None = None
@@ -105,7 +134,7 @@ def test_the_view_shows_what_the_processor_decided(order: dict[str, Any], histor
         inputs.insert(0, paid(ORDER, "5.00", payment_id="p-early", currency="EUR"))
         reports["p-early"] = Decimal("5.00")
     for item in inputs:
-        happening = item if isinstance(item, Event) else to_event(item, state, reports)
+        happening = item if isinstance(item, Event) else to_input(item, state, reports)
         if happening is None:
             continue
         try:
@@ -118,6 +147,8 @@ def test_the_view_shows_what_the_processor_decided(order: dict[str, Any], histor
         if state is not None and state.order is not None and row is not None:
             event(f"status {state.status}")
             event(f"payment {payment_status(state)}")
+            if any(payment.conceded for payment in state.payments):
+                event("the shop conceded money")
             assert_view_shows(state, row)
 
 
