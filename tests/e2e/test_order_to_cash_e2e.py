@@ -1,6 +1,7 @@
 """Order to cash over real HTTP, with the real broker, stream processors and projections running (issue 13).
 
-Orders come in as signed native webhooks; payments through the payment webhook; parcels leave with the simulated
+Orders come in as signed native webhooks and a Shopify webhook (paid later by its `orders/paid`); payments
+through the payment webhook; parcels leave with the simulated
 carrier and are delivered through the carrier webhook. What the API then shows is what the order processor
 decided: a pending order confirmed once paid, an underpayment waiting with its balance, a payment after the
 timeout refunded with a message to the customer, a split order delivered parcel by parcel with each parcel's own
@@ -20,7 +21,7 @@ import pytest
 
 from adapters.channels.signatures import sign
 from tests.e2e.system import CHANNEL_SECRETS, System, start_system
-from tests.e2e.test_api_e2e import eventually
+from tests.e2e.test_api_e2e import eventually, shopify_order
 
 pytestmark = pytest.mark.slow
 
@@ -112,6 +113,39 @@ async def test_a_pending_order_is_confirmed_once_paid(http: httpx.AsyncClient, s
     assert paid["payment_status"] == "paid" and ledger(paid) == ("25.00", "25.00", "0.00", "0.00")
     assert paid["status"] in {"shipment_requested", "shipped"}
     assert [(p["payment_id"], p["captured"]) for p in paid["payments"]] == [(f"pi-{order_id}", "25.00")]
+
+
+async def test_a_pending_shopify_order_is_confirmed_by_its_orders_paid_webhook(
+    http: httpx.AsyncClient, system: System
+) -> None:
+    order = shopify_order(tag("shop").lower()) | {"financial_status": "pending"}
+    for item in order["line_items"]:
+        await stock(http, system, item["sku"], 10)
+    order_id = (await shopify(http, "orders/create", order)).json()["order_id"]
+    waiting = await order_when(http, system, order_id, has("oms.order.awaiting_payment"))
+    assert (waiting["status"], waiting["payment_status"], waiting["captured_amount"]) == (
+        "awaiting_payment",
+        "unpaid",
+        "0.00",
+    )
+    assert waiting["balance_due"] == waiting["total_amount"] != "0.00"
+
+    paid = order | {"financial_status": "paid", "updated_at": datetime.now(UTC).isoformat()}
+    assert (await shopify(http, "orders/paid", paid)).json()["duplicate"] is False
+    confirmed = await order_when(http, system, order_id, has("oms.order.confirmed", "oms.payment.recorded"))
+    assert confirmed["payment_status"] == "paid" and confirmed["balance_due"] == "0.00"
+    assert confirmed["captured_amount"] == confirmed["total_amount"] == waiting["total_amount"]
+    assert [p["payment_id"] for p in confirmed["payments"]] == [f"shopify:{order['id']}"]
+    assert confirmed["status"] in {"shipment_requested", "shipped"}
+
+
+async def shopify(http: httpx.AsyncClient, topic: str, payload: dict[str, Any]) -> httpx.Response:
+    """A Shopify webhook about an order: its topic in `X-Shopify-Topic`, signed with the shop's secret."""
+    body = json.dumps(payload).encode()
+    headers = {"X-Shopify-Hmac-Sha256": sign(body, SECRETS["shopify"]), "X-Shopify-Topic": topic}
+    response = await http.post("/api/v1/channels/shopify/orders", content=body, headers=headers)
+    assert response.status_code == 202, response.text
+    return response
 
 
 async def test_an_underpayment_waits_with_its_balance_and_a_payment_after_the_timeout_is_refunded(
