@@ -1,8 +1,8 @@
 """Order to cash over real HTTP, with the real broker, stream processors and projections running (issue 13).
 
 Orders come in as signed native webhooks and a Shopify webhook (paid later by its `orders/paid`); payments
-through the payment webhook; parcels leave with the simulated
-carrier and are delivered through the carrier webhook. What the API then shows is what the order processor
+through the payment webhook; parcels leave with the simulated carrier and are delivered through the carrier
+webhook. What the API then shows is what the order processor
 decided: a pending order confirmed once paid, an underpayment waiting with its balance, a payment after the
 timeout refunded with a message to the customer, a split order delivered parcel by parcel with each parcel's own
 tracking number, and a refused return that changes nothing and says why. The payment deadline is short here.
