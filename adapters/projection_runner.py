@@ -22,8 +22,7 @@ from adapters.kafka_offsets import log_end_offsets
 from adapters.settings import Settings
 from adapters.sql import archive_engine, views_engine
 from projections.archive import Record
-from projections.projector import ARCHIVE, INVENTORY, ORDERS, PROJECTIONS, Projection, apply_records
-from projections.schema import create_tables
+from projections.projector import ARCHIVE, INVENTORY, ORDERS, PROJECTIONS, Projection, apply_records, prepare_views
 from projections.tracking import Position, tracked_offsets
 
 log = logging.getLogger(__name__)
@@ -64,9 +63,11 @@ class ProjectionRunner:
         return self.group_id or f"{self.topic_prefix}{self.projection.group}"
 
     def prepare(self) -> None:
-        """Create the projection's tables if missing (before any concurrent runner touches the database)."""
+        """Create the projection's tables if missing (before any concurrent runner touches the database); views
+        another schema version wrote are dropped, and rebuilt from the start of the log."""
         with self.engine.begin() as conn:
-            create_tables(conn, self.projection.tables)
+            if prepare_views(conn, self.projection):
+                log.warning("%s: views of an older schema dropped; rebuilding from the log", self.projection.name)
         self._prepared = True
 
     def positions(self) -> dict[Position, int]:

@@ -15,9 +15,10 @@ from sqlalchemy import Connection, and_, func, or_, select
 
 from events import DecodeError, Event, EventData, decode, topics
 from projections.inventory import empty_stock, evolve_stock
-from projections.orders import evolve_order, summary_of
+from projections.orders import FOLDED_TOPICS, evolve_order
 from projections.rows import Row, insert_new
 from projections.schema import archive
+from projections.timeline import summary_of
 
 
 @dataclass(frozen=True)
@@ -119,12 +120,19 @@ def count(conn: Connection, since: datetime | None = None) -> int:
     return int(conn.execute(query).scalar_one())
 
 
-def events_of(conn: Connection, *, key: str, topic_suffix: str, at: datetime | None = None) -> list[Event[EventData]]:
-    """The distinct events keyed `key` on the topic ending in `topic_suffix`, in log order, up to `at`."""
-    query = select(archive.c.value).where(archive.c.key == key, archive.c.topic.endswith(topic_suffix))
+def events_of(
+    conn: Connection, *, key: str, topic_suffixes: tuple[str, ...], at: datetime | None = None
+) -> list[Event[EventData]]:
+    """The distinct events keyed `key` on the topics ending in `topic_suffixes`, up to `at`: in log order on one
+    topic, by time across several (how a projector reading them live would most likely meet them)."""
+    on_topics = or_(*(archive.c.topic.endswith(suffix) for suffix in topic_suffixes))
+    query = select(archive.c.value).where(archive.c.key == key, on_topics)
     if at is not None:
         query = query.where(archive.c.time <= at)
-    query = query.order_by(archive.c.partition, archive.c.offset)
+    if len(topic_suffixes) > 1:
+        query = query.order_by(archive.c.time, archive.c.topic, archive.c.partition, archive.c.offset)
+    else:
+        query = query.order_by(archive.c.partition, archive.c.offset)
     seen: set[str] = set()
     found = []
     for (value,) in conn.execute(query):
@@ -138,7 +146,7 @@ def events_of(conn: Connection, *, key: str, topic_suffix: str, at: datetime | N
 def stock_at(conn: Connection, sku: str, at: datetime | None = None) -> Row:
     """The inventory row of `sku` as it was at `at` (now when None): the fold of its log up to then."""
     row = empty_stock(sku)
-    for event in events_of(conn, key=sku, topic_suffix=topics.INVENTORY, at=at):
+    for event in events_of(conn, key=sku, topic_suffixes=(topics.INVENTORY,), at=at):
         row = evolve_stock(row, event)
     return row
 
@@ -146,7 +154,7 @@ def stock_at(conn: Connection, sku: str, at: datetime | None = None) -> Row:
 def order_at(conn: Connection, order_id: str, at: datetime | None = None) -> Row | None:
     """The orders row of `order_id` as it was at `at`, or None if it did not exist yet."""
     row: Row | None = None
-    for event in events_of(conn, key=order_id, topic_suffix=topics.ORDERS, at=at):
+    for event in events_of(conn, key=order_id, topic_suffixes=FOLDED_TOPICS, at=at):
         row = evolve_order(row, event)
     return row
 

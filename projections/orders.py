@@ -1,218 +1,201 @@
-"""The orders view, its timeline, customers and daily sales: folds of `oms.orders` (and friends).
+"""The orders view and daily sales: folds of `oms.orders` and `oms.shipments` (the timeline is in
+`projections.timeline`, customers in `projections.customers`).
 
-`evolve_order` is pure: (row before, event) -> row after. The batch step around it loads the rows a
-batch touches, folds the batch in memory and writes each changed row once.
+`evolve_order` is pure: (row before, event) -> row after. It applies the order processor's decisions only
+(docs/event-flow.md, "What the views apply"); requests (`oms.order.paid`, `oms.order.cancel_requested`,
+`oms.order.change_requested`, `oms.return.*` inbound, a carrier's `oms.shipment.delivered`) are on the timeline
+and change nothing here. The batch step around it loads the rows a batch touches, folds the batch in memory and
+writes each changed row once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
-from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
 from events import (
     Event,
     EventData,
-    NotificationRequested,
-    NotificationSent,
     OrderAwaitingPayment,
     OrderBackordered,
     OrderCancelled,
-    OrderCancelRejected,
-    OrderCancelRequested,
+    OrderChanged,
     OrderConfirmed,
     OrderDelivered,
-    OrderPaid,
-    OrderPaymentExpired,
+    OrderHandedOver,
     OrderPlaced,
     OrderShipped,
+    PaymentRecorded,
+    PaymentVoidRequested,
     RefundIssued,
-    ReturnReceived,
-    ReturnRequested,
-    ShipmentDelivered,
+    ReturnAuthorized,
+    ReturnRecorded,
     ShipmentDispatched,
     ShipmentRequested,
-    StockCommitRequested,
-    StockCommitted,
-    StockReleased,
-    StockReleaseRequested,
-    StockReservationFailed,
-    StockReservationRequested,
-    StockReserved,
-    StockReturned,
     topics,
 )
-from projections.rows import Row, chunks, inserted_keys, load_rows, upsert
-from projections.schema import customers, order_timeline, orders, sales_daily
+from projections import order_concessions as concessions
+from projections import order_ledger as ledger
+from projections import order_progress as progress
+from projections.customers import as_customer_sees_it, customer_key_of, refresh_customers
+from projections.money import text
+from projections.rows import Row, load_rows, upsert
+from projections.schema import orders, sales_daily
+from projections.timeline import Positioned, mark_refused
 
-STATUSES = (
-    "placed",
-    "awaiting_payment",
-    "backordered",
-    "confirmed",
-    "shipped",
-    "delivered",
-    "cancelled",
-    "returned",
-)
-_FINAL = frozenset({"cancelled", "returned"})
-TIMELINE_TOPICS = (topics.ORDERS, topics.SHIPMENTS, topics.NOTIFICATIONS)
-
-
-@dataclass(frozen=True)
-class Positioned:
-    """An event with where it sat on the log."""
-
-    topic: str
-    partition: int
-    offset: int
-    event: Event[EventData]
-
-
-def money(value: Decimal) -> str:
-    return format(value, "f")
+STATUSES = progress.STATUSES
+FOLDED_TOPICS = (topics.ORDERS, topics.SHIPMENTS)
+CREDITING_CAUSES = frozenset({"return", "exchange"})
 
 
 def empty_order(order_id: str) -> Row:
     row: Row = {column.name: None for column in orders.columns}
-    row.update(order_id=order_id, lines=[], backordered_units=0)
+    row.update(order_id=order_id, lines=[], payments=[], parcels=[], returns=[], credited_by=[], backordered_units=0)
     return row
 
 
 def evolve_order(before: Row | None, event: Event[EventData]) -> Row:
     """The orders row after `event`. Pure: `before` is not modified."""
     row = dict(before) if before else empty_order(event.subject)
-    data = event.data
-    _apply_order_data(row, data, event)
-    # The latest time seen: the view folds three topics whose interleaving differs from run to run.
+    money_moved = False
+    if event.data.topic == topics.ORDERS:
+        money_moved = _apply_money(row, event) or _apply_progress(row, event)
+    elif event.data.topic == topics.SHIPMENTS:
+        _apply_parcel(row, event.data, event)
+    if money_moved and row["placed_at"] is not None:
+        concessions.settle(row, event, lambda now: ledger.ledger_of(now).balance)
+        row.update(ledger.money_columns(row))  # first: the status reads whether the order is paid for
+    row["lines"] = progress.with_waiting_lines(row)
+    row["status"] = progress.order_status(row)
+    if row["paid_at"] is None and row["payment_status"] in ("paid", "authorized"):
+        row["paid_at"] = event.time
+    _name_latest_parcel(row)
+    # The latest time seen: the view folds two topics whose interleaving differs from run to run.
     row["updated_at"] = max(filter(None, (row["updated_at"], event.time)))
     return row
 
 
-def _set_status(row: Row, status: str) -> None:
-    if row["status"] not in _FINAL or (row["status"] == "cancelled" and status == "cancelled"):
-        row["status"] = status
-
-
-def _apply_order_data(row: Row, data: EventData, event: Event[EventData]) -> None:
+def _apply_money(row: Row, event: Event[EventData]) -> bool:
+    """The placement and the decisions that move money; False when `event` is none of them."""
+    data = event.data
     match data:
         case OrderPlaced():
-            row.update(
-                channel=data.channel,
-                external_ref=data.external_ref,
-                customer_email=data.customer.email,
-                customer_name=data.customer.name,
-                customer_language=data.customer.language,
-                lines=[{"sku": ln.sku, "qty": ln.qty, "unit_price": money(ln.unit_price)} for ln in data.lines],
-                total_amount=money(data.total()),
-                currency=data.currency,
-                payment_status=data.payment_status,
-                placed_at=data.placed_at,
-            )
-            row["status"] = row["status"] or "placed"
-        case OrderAwaitingPayment():
-            row.update(awaiting_payment_at=event.time, payment_due_at=data.payment_due_at)
-            _set_status(row, "awaiting_payment")
-        case OrderPaid():
-            row.update(paid_at=event.time, paid_amount=money(data.amount), payment_status="paid")
-        case OrderBackordered():
-            row.update(backordered_at=row["backordered_at"] or event.time, eta=data.eta)
-            row["backordered_units"] = max(row["backordered_units"] or 0, sum(line.qty for line in data.lines))
-            _set_status(row, "backordered")
-        case OrderConfirmed():
-            row["confirmed_at"] = row["confirmed_at"] or event.time
-            _set_status(row, "confirmed")
-        case OrderShipped():
-            row.update(
-                shipped_at=event.time,
-                carrier=data.carrier,
-                tracking_number=data.tracking_number,
-                tracking_url=data.tracking_url,
-            )
-            _set_status(row, "shipped")
-        case OrderDelivered():
-            row["delivered_at"] = data.delivered_at
-            _set_status(row, "delivered")
+            _place(row, data)
+        case PaymentRecorded():
+            ledger.record_payment(row, data)
+        case RefundIssued():
+            ledger.record_refund(row, data)
+            if data.cause in CREDITING_CAUSES and data.lines:
+                progress.credit_inspected(row, data.lines, event.causationid or str(event.id))
+        case PaymentVoidRequested():
+            ledger.record_void(row, data)
+        case OrderChanged():
+            row["lines"] = ledger.changed_lines(row["lines"], data, row["currency"] or "")
         case OrderCancelled():
             row.update(cancelled_at=row["cancelled_at"] or event.time, cancellation_reason=data.reason)
-            _set_status(row, "cancelled")
-        case ReturnRequested():
-            row["return_requested_at"] = event.time
-        case ReturnReceived():
-            row["returned_at"] = event.time
-            _set_status(row, "returned")
-        case RefundIssued():
-            refunded = Decimal(row["refunded_amount"] or 0) + data.amount
-            row["refunded_amount"] = money(refunded)
-            _set_status(row, "returned")
-        case _:  # cancel requested/rejected, payment expired: timeline only
+        case _:
+            return False
+    return True
+
+
+def _place(row: Row, data: OrderPlaced) -> None:
+    if row["placed_at"] is not None:
+        return  # the same order placed again changes nothing, as in the processor
+    row.update(
+        channel=data.channel,
+        external_ref=data.external_ref,
+        customer_key=customer_key_of(data.customer.email, data.order_id),
+        customer_email=data.customer.email,
+        customer_name=data.customer.name,
+        customer_language=data.customer.language,
+        fulfilment=data.fulfilment,
+        capture=data.capture,
+        lines=ledger.placed_lines(data),
+        shipping_charge=text(data.shipping_charge),
+        currency=data.currency,
+        placed_at=data.placed_at,
+    )
+    payment = ledger.placement_payment(data, ledger.charge(row))
+    if payment is not None:  # a paid placement is its first capture (no oms.payment.recorded announces it)
+        ledger.with_payment(row, payment)
+
+
+def _apply_progress(row: Row, event: Event[EventData]) -> bool:
+    """Parcels, returns and waits; True when `event` credited returned units (what the order costs moved)."""
+    data = event.data
+    match data:
+        case OrderAwaitingPayment():
+            row.update(awaiting_payment_at=row["awaiting_payment_at"] or event.time, payment_due_at=data.payment_due_at)
+        case OrderBackordered():
+            waiting = {line.sku for line in data.lines}
+            row["lines"] = [{**line, "backorder_announced": line["sku"] in waiting} for line in row["lines"]]
+            row.update(backordered_at=row["backordered_at"] or event.time, eta=data.eta)
+            row["backordered_units"] = max(row["backordered_units"] or 0, sum(line.qty for line in data.lines))
+        case OrderConfirmed():
+            row["confirmed_at"] = row["confirmed_at"] or event.time
+            progress.with_lines_flagged(row, data.skus, backorder_announced=False)
+        case OrderHandedOver():
+            handed = (line.sku for line in data.lines)
+            progress.with_lines_flagged(row, handed, handed_over=True, backorder_announced=False)
+        case OrderShipped():
+            _dispatch(row, data, event)
+        case OrderDelivered():
+            _deliver(row, data)
+        case ReturnAuthorized():
+            progress.authorize_return(row, data.rma, data.lines, data.reason, event.time)
+            row["return_requested_at"] = row["return_requested_at"] or event.time
+        case ReturnRecorded():
+            progress.record_return(row, data.rma, data.lines)
+            row["returned_at"] = row["returned_at"] or event.time
+            if data.inspected:
+                progress.credit_inspected(row, data.lines, event.causationid or str(event.id))
+                return True
+        case _:  # requests, refusals, expiries, capture requests: the timeline shows them
+            pass
+    return False
+
+
+def _dispatch(row: Row, data: OrderShipped, event: Event[EventData]) -> None:
+    tracking = {"carrier": data.carrier, "tracking_number": data.tracking_number, "tracking_url": data.tracking_url}
+    at = progress.iso(event.time)
+    progress.update_parcel(row, data.shipment_id, **tracking, dispatched_at=at, complete=data.complete)
+    row["shipped_at"] = min(filter(None, (row["shipped_at"], event.time)))  # when the first parcel left
+
+
+def _deliver(row: Row, data: OrderDelivered) -> None:
+    at = progress.iso(data.delivered_at)
+    if data.shipment_id is not None:
+        progress.update_parcel(row, data.shipment_id, delivered_at=at)
+    else:  # v1: the whole order
+        for parcel in row["parcels"]:
+            progress.update_parcel(row, parcel["shipment_id"], delivered_at=parcel["delivered_at"] or at)
+    if data.complete:
+        row["delivered_at"] = row["delivered_at"] or data.delivered_at
+
+
+def _apply_parcel(row: Row, data: EventData, event: Event[EventData]) -> None:
+    """A parcel's request names its lines (`oms.shipment.requested`; a dispatch carries them too). Whether it
+    left or arrived is the processor's word (`oms.order.shipped`, `oms.order.delivered`), not the carrier's."""
+    match data:
+        case ShipmentRequested():
+            lines = progress.as_lines(data.lines)
+            progress.update_parcel(row, data.shipment_id, lines=lines, requested_at=progress.iso(event.time))
+        case ShipmentDispatched():
+            known = next((p for p in row["parcels"] if p["shipment_id"] == data.shipment_id), None)
+            if known is None or not known["lines"]:
+                progress.update_parcel(row, data.shipment_id, lines=progress.as_lines(data.lines))
+        case _:
             pass
 
 
-# --- timeline -------------------------------------------------------------------------------
-
-
-def _lines_text(lines: Iterable[Any]) -> str:
-    return ", ".join(f"{line.qty} x {line.sku}" for line in lines)
-
-
-_SUMMARIES: dict[type[EventData], Callable[[Any], str]] = {
-    OrderPlaced: lambda d: (
-        f"placed via {d.channel}: {_lines_text(d.lines)}, {money(d.total())} {d.currency} ({d.payment_status})"
-    ),
-    OrderPaid: lambda d: f"paid {money(d.amount)}" + (f" by {d.method}" if d.method else ""),
-    OrderCancelRequested: lambda d: f"cancellation requested: {d.reason}",
-    OrderAwaitingPayment: lambda d: f"awaiting payment until {d.payment_due_at.isoformat()}",
-    OrderPaymentExpired: lambda d: "payment deadline passed",
-    OrderBackordered: lambda d: (
-        f"backordered: {_lines_text(d.lines)}" + (f", eta {d.eta.date().isoformat()}" if d.eta else ", eta unknown")
-    ),
-    OrderConfirmed: lambda d: "confirmed: all lines reserved and paid",
-    OrderCancelled: lambda d: f"cancelled: {d.reason}",
-    OrderCancelRejected: lambda d: f"cancellation rejected: {d.reason}",
-    OrderShipped: lambda d: f"shipped with {d.carrier}, tracking {d.tracking_number}",
-    OrderDelivered: lambda d: f"delivered at {d.delivered_at.isoformat()}",
-    RefundIssued: lambda d: f"refunded {money(d.amount)} {d.currency}: {d.reason}",
-    ReturnRequested: lambda d: f"return requested: {_lines_text(d.lines)} ({d.reason})",
-    ReturnReceived: lambda d: (
-        f"return received: {_lines_text(d.lines)}" + (" (resellable)" if d.resellable else " (not resellable)")
-    ),
-    ShipmentRequested: lambda d: f"shipment {d.shipment_id} requested: {_lines_text(d.lines)}",
-    ShipmentDispatched: lambda d: f"shipment {d.shipment_id} dispatched with {d.carrier}, tracking {d.tracking_number}",
-    ShipmentDelivered: lambda d: f"carrier reported delivery of {d.tracking_number}",
-    NotificationRequested: lambda d: f"notification '{d.kind}' requested for {d.recipient}",
-    NotificationSent: lambda d: f"notification '{d.kind}' sent by {d.notifier}: {d.subject}",
-    StockReservationRequested: lambda d: f"asked to reserve {d.qty} x {d.sku}",
-    StockReserved: lambda d: f"reserved {d.qty} x {d.sku}" + (" from the backorder queue" if d.from_backorder else ""),
-    StockReservationFailed: lambda d: f"{d.qty} x {d.sku} backordered: {d.reason}",
-    StockReleaseRequested: lambda d: f"asked to release {d.sku}: {d.reason}",
-    StockReleased: lambda d: f"released {d.qty} x {d.sku}" + ("" if d.was_reserved else " (backorder)"),
-    StockCommitRequested: lambda d: f"asked to take {d.qty} x {d.sku} off the shelf",
-    StockCommitted: lambda d: f"{d.qty} x {d.sku} left the shelf",
-    StockReturned: lambda d: f"{d.qty} x {d.sku} back on the shelf",
-}
-
-
-def summary_of(event: Event[EventData]) -> str:
-    describe = _SUMMARIES.get(type(event.data))
-    return (describe(event.data) if describe else event.type)[:500]
-
-
-def timeline_row(item: Positioned) -> Row:
-    return {
-        "event_id": str(item.event.id),
-        "order_id": item.event.subject,
-        "topic": item.topic,
-        "partition": item.partition,
-        "offset": item.offset,
-        "type": item.event.type,
-        "time": item.event.time,
-        "summary": summary_of(item.event),
-    }
+def _name_latest_parcel(row: Row) -> None:
+    """The order's carrier and tracking columns name the parcel that left last."""
+    latest = progress.latest_dispatched(row)
+    if latest is not None:
+        row.update({key: latest[key] for key in ("carrier", "tracking_number", "tracking_url")})
 
 
 # --- sales per day x channel x sku ----------------------------------------------------------
@@ -221,21 +204,24 @@ SalesKey = tuple[date, str, str, str]
 
 
 def sales_changes(before: Row | None, after: Row, event: Event[EventData]) -> list[tuple[SalesKey, Row]]:
-    """What `event` adds to the daily sales: a first placement sells, a first cancellation gives back."""
-    placed_now = isinstance(event.data, OrderPlaced) and (before is None or before["placed_at"] is None)
-    cancelled_now = isinstance(event.data, OrderCancelled) and (before is None or before["cancelled_at"] is None)
-    if not (placed_now or cancelled_now) or after["placed_at"] is None:
+    """What `event` adds to the daily sales (on the day the order was placed): a first placement sells its
+    lines, a change sells the units it adds and gives back those it takes off, a first cancellation gives back
+    what was left on the order."""
+    data = event.data
+    placed_now = isinstance(data, OrderPlaced) and (before is None or before["placed_at"] is None)
+    cancelled_now = isinstance(data, OrderCancelled) and (before is None or before["cancelled_at"] is None)
+    if after["placed_at"] is None or not (placed_now or cancelled_now or isinstance(data, OrderChanged)):
         return []
     day, channel, currency = after["placed_at"].date(), after["channel"], after["currency"]
+    was = {line["sku"]: line["qty"] for line in (before["lines"] if before and not placed_now else [])}
     changes = []
     for line in after["lines"]:
-        revenue = Decimal(line["unit_price"]) * line["qty"]
-        delta = (
-            {"orders": 1, "units": line["qty"], "revenue": revenue, "cancelled_units": 0}
-            if placed_now
-            else {"orders": 0, "units": 0, "revenue": Decimal(0), "cancelled_units": line["qty"]}
-        )
-        changes.append(((day, channel, line["sku"], currency), delta))
+        moved = 0 if cancelled_now else line["qty"] - was.get(line["sku"], 0)
+        sold, back = max(moved, 0), line["qty"] if cancelled_now else max(-moved, 0)
+        if sold or back:
+            revenue = Decimal(line["unit_price"]) * sold
+            delta = {"orders": int(placed_now), "units": sold, "revenue": revenue, "cancelled_units": back}
+            changes.append(((day, channel, line["sku"], currency), delta))
     return changes
 
 
@@ -246,69 +232,18 @@ def add_sales(before: Row | None, key: SalesKey, delta: Row) -> Row:
         **row,
         "orders": row.get("orders", 0) + delta["orders"],
         "units": row.get("units", 0) + delta["units"],
-        "revenue": money(Decimal(row.get("revenue", "0")) + delta["revenue"]),
+        "revenue": text(Decimal(row.get("revenue", "0")) + delta["revenue"]),
         "cancelled_units": row.get("cancelled_units", 0) + delta["cancelled_units"],
-    }
-
-
-# --- customers ------------------------------------------------------------------------------
-
-
-# The columns of the orders view that `customer_from_orders` reads.
-CUSTOMER_FIELDS = (
-    "order_id",
-    "customer_email",
-    "placed_at",
-    "status",
-    "total_amount",
-    "refunded_amount",
-    "customer_name",
-    "customer_language",
-    "currency",
-    "channel",
-)
-
-
-def customer_from_orders(email: str, rows: Sequence[Row]) -> Row:
-    """A customer row from all of their orders (order-independent, so live and replay agree)."""
-    placed = sorted((r for r in rows if r["placed_at"] is not None), key=lambda r: (r["placed_at"], r["order_id"]))
-    latest = placed[-1] if placed else None
-    spend = Decimal(0)
-    for row in placed:
-        if row["status"] != "cancelled":
-            spend += Decimal(row["total_amount"] or 0) - Decimal(row["refunded_amount"] or 0)
-    return {
-        "email": email,
-        "name": next((r["customer_name"] for r in reversed(placed) if r["customer_name"]), None),
-        "language": next((r["customer_language"] for r in reversed(placed) if r["customer_language"]), None),
-        "orders_count": len(placed),
-        "cancelled_count": sum(1 for r in placed if r["status"] == "cancelled"),
-        "total_spend": money(spend),
-        "currency": latest["currency"] if latest else None,
-        "first_order_at": placed[0]["placed_at"] if placed else None,
-        "last_order_at": latest["placed_at"] if latest else None,
-        "channels": sorted({r["channel"] for r in placed if r["channel"]}),
     }
 
 
 # --- the batch step -------------------------------------------------------------------------
 
 
-def record_timeline(conn: Connection, items: Sequence[Positioned]) -> set[str]:
-    """Add the timeline rows of `items` that are not there yet; return their event ids.
-
-    The timeline is keyed by event id, so this is also the orders projection's check for redelivered events:
-    a second table of seen ids would be another index of the same random keys, and it was half of what the
-    projector wrote to disk (3.5 of 6.6 GB in a 30,000-order `oms bench`).
-    """
-    rows = [timeline_row(item) for item in items if item.event.data.topic in TIMELINE_TOPICS]
-    return inserted_keys(conn, order_timeline, rows, "event_id")
-
-
 def apply_order_batch(conn: Connection, items: Sequence[Positioned]) -> None:
     """Fold a batch of (deduplicated, in log order per partition) events into the orders, customers and sales
-    views; `record_timeline` has written their timeline rows."""
-    order_events = [item.event for item in items if item.event.data.topic == topics.ORDERS]
+    views and mark the requests they refuse; `record_timeline` has written their timeline rows."""
+    order_events = [item.event for item in items if item.event.data.topic in FOLDED_TOPICS]
     keys = {(event.subject,) for event in order_events}
     current = load_rows(conn, orders, keys)
     sales: dict[SalesKey, list[Row]] = {}
@@ -319,20 +254,14 @@ def apply_order_batch(conn: Connection, items: Sequence[Positioned]) -> None:
         current[(event.subject,)] = after
         for key, delta in sales_changes(before, after, event):
             sales.setdefault(key, []).append(delta)
-        if _as_customer_sees_it(before) != _as_customer_sees_it(after):
-            customers_changed.update(row["customer_email"] for row in (before, after) if row and row["customer_email"])
+        if as_customer_sees_it(before) != as_customer_sees_it(after):
+            customers_changed.update(row["customer_key"] for row in (before, after) if row and row["customer_key"])
     upsert(conn, orders, current.values())
     _write_sales(conn, sales)
-    # Only placements, cancellations and refunds change a customer row; a confirmation or a shipment does not,
-    # and re-reading every order of a loyal customer at each of them made the customers view O(orders) an event.
-    _refresh_customers(conn, customers_changed)
-
-
-def _as_customer_sees_it(row: Row | None) -> tuple[Any, ...] | None:
-    """The fields of an order that `customer_from_orders` reads; of the status, only whether it is cancelled."""
-    if row is None:
-        return None
-    return tuple(row["status"] == "cancelled" if name == "status" else row[name] for name in CUSTOMER_FIELDS)
+    mark_refused(conn, order_events)
+    # Only placements, cancellations and money change a customer row; a confirmation or a parcel does not, and
+    # re-reading every order of a loyal customer at each of them made the customers view O(orders) an event.
+    refresh_customers(conn, customers_changed)
 
 
 def _write_sales(conn: Connection, deltas: dict[SalesKey, list[Row]]) -> None:
@@ -347,14 +276,3 @@ def _write_sales(conn: Connection, deltas: dict[SalesKey, list[Row]]) -> None:
         if row is not None:
             rows.append(row)
     upsert(conn, sales_daily, rows)
-
-
-def _refresh_customers(conn: Connection, emails: set[str]) -> None:
-    if not emails:
-        return
-    by_email: dict[str, list[Row]] = {email: [] for email in emails}
-    read = [orders.c[name] for name in CUSTOMER_FIELDS]  # not the lines, whose JSON costs the most to load
-    for part in chunks(sorted(emails)):
-        for row in conn.execute(select(*read).where(orders.c.customer_email.in_(part))).mappings():
-            by_email[row["customer_email"]].append(dict(row))
-    upsert(conn, customers, [customer_from_orders(email, rows) for email, rows in sorted(by_email.items())])

@@ -10,14 +10,28 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, Table
+from sqlalchemy import Connection, Table, delete, inspect, select
 
 from events import Event, EventData, topics
 from projections import archive as history
 from projections.archive import Record, decoded
 from projections.inventory import apply_inventory_batch
-from projections.orders import TIMELINE_TOPICS, Positioned, apply_order_batch, record_timeline
-from projections.schema import archive, customers, inventory, order_timeline, orders, sales_daily
+from projections.orders import apply_order_batch
+from projections.rows import upsert
+from projections.schema import (
+    archive,
+    create_tables,
+    customers,
+    inventory,
+    metadata,
+    order_timeline,
+    orders,
+    sales_daily,
+    seen_events,
+    tracking,
+    view_schemas,
+)
+from projections.timeline import TIMELINE_TOPICS, Positioned, record_timeline
 from projections.tracking import Position, first_sightings, record_offsets, tracked_offsets
 
 Decoded = tuple[Record, Event[EventData] | None]
@@ -43,6 +57,8 @@ class Projection:
     apply: Callable[[Connection, Sequence[Decoded]], None]
     # How redelivered events are told from new ones (None: every event counts, as in the archive).
     new_ids: NewIds | None = remembered_in_seen_events
+    # The layout of its tables: views written by another version are dropped and rebuilt from the log.
+    schema_version: int = 1
 
 
 def _apply_orders(conn: Connection, items: Sequence[Decoded]) -> None:
@@ -63,6 +79,7 @@ ORDERS = Projection(
     tables=(orders, order_timeline, customers, sales_daily),
     apply=_apply_orders,
     new_ids=written_to_timeline,
+    schema_version=2,  # 2: the ledger, parcels, returns, refusals on the timeline, a customer per walk-in
 )
 INVENTORY = Projection(
     name="inventory",
@@ -96,6 +113,30 @@ def projection_named(name: str) -> Projection:
         known = ", ".join(sorted({*VIEWS, *PROJECTIONS}))
         raise UnknownProjection(f"unknown view {name!r}; one of: {known}")
     return found
+
+
+def prepare_views(conn: Connection, projection: Projection) -> bool:
+    """Create `projection`'s tables if missing. Tables another schema version wrote are dropped first, with the
+    projection's positions, so the runner reads its topics from the start and rebuilds the views from the log
+    (the log is the truth; `oms replay` rebuilds from the archive instead). True when it dropped them."""
+    create_tables(conn, ())
+    stored = conn.execute(select(view_schemas.c.version).where(view_schemas.c.projection == projection.name))
+    version = stored.scalar_one_or_none()
+    if version is None and _holds_views(conn, projection):
+        version = 1  # written before the views recorded their schema version
+    outdated = version is not None and version != projection.schema_version
+    if outdated:
+        metadata.drop_all(conn, tables=list(projection.tables), checkfirst=True)
+        for table in (tracking, seen_events):
+            conn.execute(delete(table).where(table.c.projection == projection.name))
+    create_tables(conn, projection.tables)
+    upsert(conn, view_schemas, [{"projection": projection.name, "version": projection.schema_version}])
+    return outdated
+
+
+def _holds_views(conn: Connection, projection: Projection) -> bool:
+    present = inspect(conn)
+    return bool(tracked_offsets(conn, projection.name)) or any(present.has_table(t.name) for t in projection.tables)
 
 
 def apply_records(conn: Connection, projection: Projection, records: Sequence[Record]) -> int:

@@ -166,18 +166,21 @@ def inventory_report(conn: Connection) -> Row:
 
 def list_customers(conn: Connection, *, channel: str | None = None, limit: int = 50, offset: int = 0) -> list[Row]:
     """Customers, most recent order first. `channel` keeps those who ordered through it."""
-    query = select(customers).order_by(customers.c.last_order_at.desc(), customers.c.email)
+    query = select(customers).order_by(customers.c.last_order_at.desc(), customers.c.customer_key)
     if channel is None:
         return _rows(conn, _page(query, limit, offset))
     matching = [row for row in _rows(conn, query) if channel in row["channels"]]  # JSON: filtered here
     return matching[max(0, offset) : max(0, offset) + max(0, min(limit, MAX_LIMIT))]
 
 
-def get_customer(conn: Connection, email: str, recent: int = 10) -> Row | None:
-    found = conn.execute(select(customers).where(customers.c.email == email)).mappings().first()
+def get_customer(conn: Connection, customer_key: str, recent: int = 10) -> Row | None:
+    """A customer (their email, or `walk-in:<order id>` for a till sale without one) with their latest orders."""
+    found = conn.execute(select(customers).where(customers.c.customer_key == customer_key)).mappings().first()
     if found is None:
         return None
-    return {**dict(found), "recent_orders": list_orders(conn, customer=email, limit=recent)}
+    latest = select(orders).where(orders.c.customer_key == customer_key)
+    latest = latest.order_by(orders.c.placed_at.desc(), orders.c.order_id).limit(max(0, min(recent, MAX_LIMIT)))
+    return {**dict(found), "recent_orders": _rows(conn, latest)}
 
 
 # --- analytics ------------------------------------------------------------------------------

@@ -10,8 +10,7 @@ from datetime import datetime
 from sqlalchemy import Connection, Engine
 
 from projections import archive as history
-from projections.projector import Projection, apply_records
-from projections.schema import create_tables
+from projections.projector import Projection, apply_records, prepare_views
 
 
 @dataclass(frozen=True)
@@ -40,7 +39,7 @@ def replay(
     handed to the live runner, which carries on from where the archive ended.
     """
     with target.begin() as conn:
-        create_tables(conn, projection.tables)
+        prepare_views(conn, projection)
     started = time.perf_counter()
     read = 0
     filters = {"since": since, "until": until, "topic_suffixes": projection.topics}

@@ -59,15 +59,28 @@ orders = Table(
     Column("status", String(20)),
     Column("channel", String(40)),
     Column("external_ref", String(128)),
+    Column("customer_key", String(254), index=True),
     Column("customer_email", String(254), index=True),
     Column("customer_name", String(200)),
     Column("customer_language", String(8)),
+    Column("fulfilment", String(12)),
+    Column("capture", String(12)),
     Column("lines", JSON, nullable=False),
+    # the ledger: what the order costs now, its payments and what the customer still owes
     Column("total_amount", Money),
+    Column("shipping_charge", Money),
     Column("currency", String(3)),
-    Column("payment_status", String(10)),
-    Column("paid_amount", Money),
+    Column("payment_status", String(20)),
+    Column("authorized_amount", Money),
+    Column("captured_amount", Money),
     Column("refunded_amount", Money),
+    Column("refunded_for_goods", Money),
+    Column("settling", JSON),  # the decision settled last against what the shop conceded (order_concessions)
+    Column("balance_due", Money),
+    Column("payments", JSON, nullable=False),
+    Column("parcels", JSON, nullable=False),
+    Column("returns", JSON, nullable=False),
+    Column("credited_by", JSON, nullable=False),
     Column("placed_at", UtcDateTime, index=True),
     Column("awaiting_payment_at", UtcDateTime),
     Column("payment_due_at", UtcDateTime),
@@ -100,12 +113,17 @@ order_timeline = Table(
     Column("type", String(60), nullable=False),
     Column("time", UtcDateTime, nullable=False),
     Column("summary", String(500), nullable=False),
+    # set when the processor refused this request (`oms.order.request_refused`)
+    Column("refusal_code", String(40)),
+    Column("refusal_reason", String(500)),
 )
 
 customers = Table(
     "customers",
     metadata,
-    Column("email", String(254), primary_key=True),
+    Column("customer_key", String(254), primary_key=True),
+    Column("email", String(254), index=True),
+    Column("anonymous", Boolean, nullable=False),
     Column("name", String(200)),
     Column("language", String(8)),
     Column("orders_count", Integer, nullable=False),
@@ -181,8 +199,15 @@ seen_events = Table(
     Column("event_id", String(36), primary_key=True),
 )
 
+view_schemas = Table(
+    "projection_schema",
+    metadata,
+    Column("projection", String(60), primary_key=True),
+    Column("version", Integer, nullable=False),
+)
+
 
 def create_tables(bind: Engine | Connection, tables: Sequence[Table] | None = None) -> None:
     """Create the given tables (all when None) and the tracking tables, if missing."""
-    wanted = None if tables is None else [*tables, tracking, seen_events]
+    wanted = None if tables is None else [*tables, tracking, seen_events, view_schemas]
     metadata.create_all(bind, tables=wanted)

@@ -1,8 +1,11 @@
 """A deterministic synthetic history, shaped like what the pipeline emits, for tests, demos and benchmarks.
 
-Orders are placed on several channels; stock is reserved or backordered, restocked, shipped,
-delivered, cancelled and returned; a share of events is delivered twice (same id), as the
-at-least-once pipeline does. The stock model keeps reserved <= on hand, like the inventory processor.
+Orders are placed on several channels (walk-ins at the till without an email); some are changed before they
+are paid, paid (the processor records the payment), timed out and now and then paid too late (and refunded);
+stock is reserved or backordered, restocked; orders are shipped in one or two parcels, delivered, handed over
+at the till, cancelled (refunded) and returned (refunded per payment); some requests are refused, as the
+order processor refuses them. A share of events is delivered twice (same id), as the at-least-once pipeline
+does. The stock model keeps reserved <= on hand, like the inventory processor.
 """
 
 from __future__ import annotations
@@ -19,19 +22,22 @@ from events import (
     EventData,
     LineQty,
     NotificationSent,
-    OrderAwaitingPayment,
     OrderBackordered,
     OrderCancelled,
+    OrderCancelRequested,
     OrderConfirmed,
     OrderDelivered,
+    OrderHandedOver,
     OrderLine,
-    OrderPaid,
     OrderPlaced,
     OrderShipped,
-    RefundIssued,
+    ReturnAuthorized,
     ReturnReceived,
+    ReturnRecorded,
     ReturnRequested,
+    ShipmentDelivered,
     ShipmentDispatched,
+    ShipmentRequested,
     StockCommitted,
     StockIncomingScheduled,
     StockLow,
@@ -45,9 +51,11 @@ from events import (
 )
 from events.envelope import new_event
 from events.orders import BackorderedLine
+from projections.simulate_money import maybe_change, pay, refund, refusal, total_of
 
 SOURCE = "oms/simulate"
 CHANNELS = ("web", "marketplace", "pos", "phone")
+LANGUAGES = ("en", "de", "fr")
 START = datetime(2026, 1, 5, 8, 0, tzinfo=UTC)
 
 
@@ -120,45 +128,55 @@ class Simulation:
         lines = tuple(
             OrderLine(sku=s, qty=rng.randint(1, 3), unit_price=Decimal(rng.randint(199, 9999)) / 100) for s in chosen
         )
-        customer = Customer(
-            email=f"c{rng.randint(1, max(2, self.orders // 3))}@example.com",
-            name="Sim Customer",
-            language=rng.choice(("en", "de", "fr")),
-        )
-        paid = rng.random() < 0.8
+        channel = rng.choice(CHANNELS)
+        walk_in = channel == "pos" and rng.random() < 0.5
+        email = None if walk_in else f"c{rng.randint(1, max(2, self.orders // 3))}@example.com"
+        customer = Customer(email=email, name=None if walk_in else "Sim Customer", language=rng.choice(LANGUAGES))
+        paid = rng.random() < 0.8 or walk_in
         placed = OrderPlaced(
             order_id=order_id,
-            channel=rng.choice(CHANNELS),
+            channel=channel,
             external_ref=f"ext-{order_id}",
             customer=customer,
             lines=lines,
             currency="EUR",
             payment_status="paid" if paid else "pending",
+            shipping_policy="split" if len(lines) > 1 and rng.random() < 0.3 else "complete",
             placed_at=self._clock,
         )
         yield self._event(placed)
+        payment = f"{order_id}:placement"
         if not paid:
-            yield self._event(OrderAwaitingPayment(order_id=order_id, payment_due_at=self._clock + timedelta(hours=1)))
-            if rng.random() < 0.3:
-                yield self._event(OrderCancelled(order_id=order_id, reason="payment timeout"))
+            lines = yield from maybe_change(self._event, self._rng, order_id, lines)
+            paid_with = yield from pay(self._event, self._rng, placed, lines, self._clock + timedelta(hours=1))
+            if paid_with is None:
                 return
-            yield self._event(OrderPaid(order_id=order_id, amount=placed.total(), method="card"))
+            payment = paid_with
         waiting = yield from self._reserve(order_id, lines)
         if waiting:
             yield self._event(
                 OrderBackordered(order_id=order_id, lines=tuple(BackorderedLine(sku=s, qty=q) for s, q in waiting))
             )
-            yield from self._release(order_id, lines)
+            yield self._event(OrderCancelRequested(order_id=order_id, reason="customer asked"))
             yield self._event(OrderCancelled(order_id=order_id, reason="customer asked"))
+            yield from self._release(order_id, lines)
+            yield refund(
+                self._event, order_id, payment, total_of(lines), "cancellation", "order cancelled: customer asked"
+            )
             return
         yield self._event(OrderConfirmed(order_id=order_id, skus=tuple(line.sku for line in lines)))
-        if rng.random() < 0.1:
-            yield from self._release(order_id, lines)
-            yield self._event(OrderCancelled(order_id=order_id, reason="requested"))
+        if placed.fulfilment == "handed_over":
+            yield from self._hand_over(order_id, lines)
             return
-        yield from self._ship(order_id, lines)
-        if rng.random() < 0.15:
-            yield from self._return(order_id, lines, placed.total())
+        if rng.random() < 0.1:  # too late: the order was handed to shipping
+            asked = self._event(OrderCancelRequested(order_id=order_id, reason="changed my mind"))
+            yield asked
+            yield refusal(self._event, order_id, asked, "too_late_to_cancel", "already handed to shipping")
+        parcels = [lines[:1], lines[1:]] if placed.shipping_policy == "split" else [lines]
+        for number, parcel in enumerate(parcels, start=1):
+            yield from self._ship(order_id, f"{order_id}-S{number}", parcel, complete=number == len(parcels))
+        if rng.random() < 0.2:
+            yield from self._return(order_id, lines, payment)
 
     def _reserve(
         self, order_id: str, lines: tuple[OrderLine, ...]
@@ -200,38 +218,24 @@ class Simulation:
                 )
             )
 
-    def _ship(self, order_id: str, lines: tuple[OrderLine, ...]) -> Iterator[Event[EventData]]:
-        for line in lines:
-            stock = self._stock[line.sku]
-            stock.reserved -= line.qty
-            stock.on_hand -= line.qty
-            yield self._event(StockCommitted(sku=line.sku, order_id=order_id, qty=line.qty))
-        shipped = [LineQty(sku=line.sku, qty=line.qty) for line in lines]
+    def _ship(
+        self, order_id: str, shipment_id: str, lines: tuple[OrderLine, ...], *, complete: bool
+    ) -> Iterator[Event[EventData]]:
+        shipped = tuple(LineQty(sku=line.sku, qty=line.qty) for line in lines)
+        yield self._event(ShipmentRequested(order_id=order_id, shipment_id=shipment_id, lines=shipped))
+        yield from self._commit(order_id, lines)
         tracking = f"SIM{self._counter:09d}"
-        url = f"https://track.example.com/{tracking}"
-        yield self._event(
-            ShipmentDispatched(
-                order_id=order_id,
-                shipment_id=f"{order_id}-1",
-                carrier="simship",
-                tracking_number=tracking,
-                tracking_url=url,
-                lines=tuple(shipped),
-            )
-        )
-        yield self._event(
-            OrderShipped(
-                order_id=order_id,
-                shipment_id=f"{order_id}-1",
-                carrier="simship",
-                tracking_number=tracking,
-                tracking_url=url,
-            )
-        )
+        booked = {
+            "carrier": "simship",
+            "tracking_number": tracking,
+            "tracking_url": f"https://track.example.com/{tracking}",
+        }
+        yield self._event(ShipmentDispatched(order_id=order_id, shipment_id=shipment_id, lines=shipped, **booked))
+        yield self._event(OrderShipped(order_id=order_id, shipment_id=shipment_id, complete=complete, **booked))
         yield self._event(
             NotificationSent(
                 order_id=order_id,
-                request_id=f"{order_id}-n",
+                request_id=f"{shipment_id}-n",
                 kind="shipped",
                 notifier="outbox",
                 language="en",
@@ -239,18 +243,51 @@ class Simulation:
             )
         )
         if self._rng.random() < 0.85:
-            yield self._event(OrderDelivered(order_id=order_id, delivered_at=self._clock + timedelta(hours=30)))
+            when = self._clock + timedelta(hours=30)
+            yield self._event(ShipmentDelivered(order_id=order_id, tracking_number=tracking, delivered_at=when))
+            yield self._event(
+                OrderDelivered(
+                    order_id=order_id,
+                    delivered_at=when,
+                    shipment_id=shipment_id,
+                    tracking_number=tracking,
+                    complete=complete,
+                )
+            )
 
-    def _return(self, order_id: str, lines: tuple[OrderLine, ...], total: Decimal) -> Iterator[Event[EventData]]:
-        back = tuple(LineQty(sku=line.sku, qty=line.qty) for line in lines)
+    def _commit(self, order_id: str, lines: tuple[OrderLine, ...]) -> Iterator[Event[EventData]]:
+        for line in lines:
+            stock = self._stock[line.sku]
+            stock.reserved -= line.qty
+            stock.on_hand -= line.qty
+            yield self._event(StockCommitted(sku=line.sku, order_id=order_id, qty=line.qty))
+
+    def _hand_over(self, order_id: str, lines: tuple[OrderLine, ...]) -> Iterator[Event[EventData]]:
+        taken = tuple(LineQty(sku=line.sku, qty=line.qty) for line in lines)
+        yield self._event(OrderHandedOver(order_id=order_id, lines=taken))
+        yield from self._commit(order_id, lines)
+
+    def _return(self, order_id: str, lines: tuple[OrderLine, ...], payment: str) -> Iterator[Event[EventData]]:
+        """A return of too many units is refused; then all (or only the first line) come back and are refunded."""
+        first = lines[0]
+        asked = self._event(ReturnRequested(order_id=order_id, lines=(LineQty(sku=first.sku, qty=first.qty + 5),)))
+        yield asked
+        yield refusal(self._event, order_id, asked, "not_returnable", f"cannot return {first.qty + 5} x {first.sku}")
+        back_lines = lines if self._rng.random() < 0.6 else lines[:1]
+        back = tuple(LineQty(sku=line.sku, qty=line.qty) for line in back_lines)
+        rma = f"{order_id}-R1"
         resellable = self._rng.random() < 0.7
         yield self._event(ReturnRequested(order_id=order_id, lines=back, reason="does not fit"))
-        yield self._event(ReturnReceived(order_id=order_id, lines=back, resellable=resellable))
+        yield self._event(ReturnAuthorized(order_id=order_id, rma=rma, lines=back, reason="does not fit"))
+        yield self._event(ReturnReceived(order_id=order_id, lines=back, resellable=resellable, rma=rma))
+        yield self._event(ReturnRecorded(order_id=order_id, rma=rma, lines=back, inspected=True))
         if resellable:
-            for line in lines:
+            for line in back_lines:
                 self._stock[line.sku].on_hand += line.qty
                 yield self._event(StockReturned(sku=line.sku, order_id=order_id, qty=line.qty))
-        yield self._event(RefundIssued(order_id=order_id, amount=total, currency="EUR", reason="returned"))
+        yield refund(
+            self._event, order_id, payment, total_of(back_lines), "return", "does not fit", lines=back, rma=rma
+        )
 
 
 def simulated_history(orders: int = 100, *, seed: int = 7, run: str = "sim") -> list[Event[EventData]]:

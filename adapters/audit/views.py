@@ -22,6 +22,7 @@ from adapters.audit.findings import VIEW_MATCHES_LOG, Logged, Violation, evidenc
 from adapters.sql import engine_for
 from events import EventData, OrderPlaced
 from projections.archive import Record
+from projections.customers import customer_key_of
 from projections.projector import INVENTORY, ORDERS, Projection, apply_records
 from projections.rows import Row, chunks, key_of, table_rows
 from projections.schema import create_tables, tracking
@@ -178,7 +179,7 @@ def _row_names(data: EventData) -> list[str]:
         return []
     day = data.placed_at.date().isoformat()
     sales = [f"sales:{day}/{data.channel}/{line.sku}/{data.currency}" for line in data.lines]
-    return [f"customer:{data.customer.email}", *sales]
+    return [f"customer:{customer_key_of(data.customer.email, data.order_id)}", *sales]
 
 
 def jsonable(value: Any) -> Any:

@@ -17,7 +17,7 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
-from sqlalchemy import Connection, Engine, func, or_, select
+from sqlalchemy import Connection, Engine, func, inspect, or_, select
 
 from adapters.settings import Settings
 from adapters.sql import archive_engine, engine_for, views_engine
@@ -102,9 +102,13 @@ def _connected(engine: Engine) -> Iterator[Connection]:
 
 
 def _views(settings: Settings) -> Engine:
+    """The views database, to read: never created here (the projector creates and owns its tables)."""
     engine = views_engine(settings)
-    with engine.begin() as conn:
-        create_tables(conn, [*ORDERS.tables, *INVENTORY.tables])
+    missing = {t.name for t in (*ORDERS.tables, *INVENTORY.tables)} - set(inspect(engine).get_table_names())
+    if missing:
+        engine.dispose()
+        console.print(f"[yellow]no views at {engine.url!r} yet ({', '.join(sorted(missing))}): run `oms project`[/]")
+        raise typer.Exit(1)
     return engine
 
 
@@ -208,6 +212,8 @@ def _show_stock_at(conn: Connection, sku: str, moment: datetime | None, as_json:
 
 
 def _show_order_at(conn: Connection, order_id: str, moment: datetime, as_json: bool) -> None:
+    from adapters.cli.order_tables import print_order
+
     row = history.order_at(conn, order_id, moment)
     if row is None:
         console.print(f"[yellow]order {order_id} did not exist yet at {_text(moment)}[/]")
@@ -215,8 +221,8 @@ def _show_order_at(conn: Connection, order_id: str, moment: datetime, as_json: b
     if as_json:
         print_json(row)
         return
-    console.print(_fields_table(f"order {order_id} at {_text(moment)}", row, skip=("lines",)))
-    console.print(_rich_table("lines", row["lines"], ["sku", "qty", "unit_price"]))
+    console.print(f"[bold]as it was at {_text(moment)}[/]")
+    print_order(console, {**row, "timeline": []})
 
 
 def _show_timeline(conn: Connection, order_id: str, as_json: bool) -> None:
@@ -366,18 +372,20 @@ def orders_show(
     order_id: str = typer.Argument(..., help="The order id."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of tables."),
 ) -> None:
-    """Show one order with its lines and timeline."""
+    """Show one order: its status, ledger (total, captured, refunded, balance due), lines, payments, parcels
+    (each with its tracking), returns and timeline, where a refused request shows the refusal."""
+    from adapters.api.schemas import OrderDetail
+    from adapters.cli.order_tables import print_order
+
     with _connected(_views(Settings())) as conn:
         order = queries.get_order(conn, order_id)
     if order is None:
         console.print(f"[yellow]no order {order_id}[/]")
         raise typer.Exit(1)
-    if as_json:
-        print_json(order)
+    if as_json:  # the API's order detail: the ledger, payments, parcels and a timeline that says what was refused
+        print_json(OrderDetail.model_validate(order).model_dump(mode="json"))
         return
-    console.print(_fields_table(f"order {order_id}", order, skip=("lines", "timeline")))
-    console.print(_rich_table("lines", order["lines"], ["sku", "qty", "unit_price"]))
-    console.print(_rich_table("timeline", order["timeline"], ["time", "type", "summary"]))
+    print_order(console, order)
 
 
 def inventory_list(

@@ -15,13 +15,14 @@ from adapters.api.deps import OrderFilters, PageRequest, ReadModel
 from adapters.api.schemas import Analytics, InventoryItem, OrderDetail
 from adapters.api.sql_read_model import SqlReadModel, all_sales
 from adapters.api.views import as_schema
-from projections import queries
+from projections import order_progress, queries
 from projections.schema import order_timeline
 
 Row = dict[str, Any]
 
-STATUSES = ("placed", "awaiting_payment", "backordered", "confirmed", "shipped", "delivered", "cancelled", "returned")
-OPEN_STATUSES = frozenset({"placed", "awaiting_payment", "backordered", "confirmed"})
+STATUSES = order_progress.STATUSES
+OPEN_STATUSES = frozenset({"placed", "awaiting_payment", "backordered"})
+"""Nothing was handed to shipping yet: the order can still be cancelled."""
 BOARD_SIZE = 25
 WINDOW = PageRequest(limit=queries.MAX_LIMIT)
 FEED_TYPES = ("oms.shipment.", "oms.notification.", "oms.order.shipped", "oms.order.delivered")
@@ -109,7 +110,10 @@ def is_awaiting_payment_too_long(order: BoardOrder, now: datetime, limit: timede
 
 
 def is_unshipped_too_long(order: BoardOrder, now: datetime, limit: timedelta) -> bool:
-    return order.status == "confirmed" and order.confirmed_at is not None and now - order.confirmed_at > limit
+    """Confirmed (its parcel asked for) and nothing left since."""
+    if order.status != "shipment_requested" or order.confirmed_at is None:
+        return False
+    return now - order.confirmed_at > limit
 
 
 def is_backordered_past_eta(order: BoardOrder, now: datetime) -> bool:
@@ -124,7 +128,7 @@ def stuck_orders(read_model: ReadModel, now: datetime, rules: StuckRules) -> Stu
         awaiting_payment=[
             o for o in having("awaiting_payment") if is_awaiting_payment_too_long(o, now, rules.awaiting_payment)
         ],
-        unshipped=[o for o in having("confirmed") if is_unshipped_too_long(o, now, rules.unshipped)],
+        unshipped=[o for o in having("shipment_requested") if is_unshipped_too_long(o, now, rules.unshipped)],
         backordered_past_eta=[o for o in having("backordered") if is_backordered_past_eta(o, now)],
     )
 

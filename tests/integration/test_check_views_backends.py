@@ -55,10 +55,10 @@ def test_views_built_batch_by_batch_equal_the_fold_and_an_edited_row_is_found(vi
     assert view_violations(views, raw) == []
 
     with views.begin() as conn:
-        email = conn.execute(text("SELECT email FROM customers ORDER BY email LIMIT 1")).scalar_one()
-        conn.execute(text("UPDATE customers SET orders_count = orders_count + 1 WHERE email = :e"), {"e": email})
+        key = conn.execute(text("SELECT customer_key FROM customers ORDER BY customer_key LIMIT 1")).scalar_one()
+        conn.execute(text("UPDATE customers SET orders_count = orders_count + 1 WHERE customer_key = :k"), {"k": key})
     [(subject, message)] = view_violations(views, raw)
-    assert subject == f"customers {email}" and "orders_count" in message
+    assert subject == f"customers {key}" and "orders_count" in message
 
 
 def test_the_snapshot_holds_while_another_connection_commits(views: Engine) -> None:

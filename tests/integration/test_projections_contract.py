@@ -4,15 +4,27 @@ from __future__ import annotations
 
 import uuid
 import zlib
+from collections import defaultdict
 from collections.abc import Callable, Iterator, Sequence
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
-from sqlalchemy import Engine, create_engine, text
+from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.exc import OperationalError
 
 from adapters.sql import drop_schema, engine_for
-from events import Event, EventData, encode, topics
+from events import (
+    Event,
+    EventData,
+    OrderPlaced,
+    OrderRequestRefused,
+    OrderShipped,
+    PaymentRecorded,
+    RefundIssued,
+    encode,
+    topics,
+)
 from projections import archive as history
 from projections import queries
 from projections.archive import Record
@@ -122,6 +134,11 @@ def test_views_fold_the_history(make_engine: MakeEngine, events, records) -> Non
 
         customers = queries.list_customers(conn, limit=1000)
         assert sum(c["orders_count"] for c in customers) == len(placed)
+        walk_ins = {o for o, data in placed.items() if data.customer.email is None}
+        assert walk_ins and {c["customer_key"] for c in customers if c["anonymous"]} == {
+            f"walk-in:{o}" for o in walk_ins
+        }
+        assert_money_and_parcels_follow_the_decisions(conn, events)
         units = sum(line.qty for data in placed.values() for line in data.lines)
         assert sum(row["units"] for row in queries.sales(conn, limit=1000)) == units
 
@@ -134,6 +151,36 @@ def test_views_fold_the_history(make_engine: MakeEngine, events, records) -> Non
         assert rates["orders"] == len(placed) and 0 < rates["fill_rate"] <= 1
         times = queries.processing_times(conn)
         assert any(day["placed_to_delivered"]["count"] for day in times)
+
+
+def assert_money_and_parcels_follow_the_decisions(conn: Connection, events: Sequence[Event[EventData]]) -> None:
+    """Captured and refunded per order, each parcel's tracking number and each refused request, from the log."""
+    distinct = list({event.id: event for event in events}.values())
+    captured: dict[str, Decimal] = defaultdict(Decimal)
+    refunded: dict[str, Decimal] = defaultdict(Decimal)
+    for event in distinct:
+        data = event.data
+        if isinstance(data, OrderPlaced) and data.payment_status == "paid":
+            captured[event.subject] += data.total()
+        elif isinstance(data, PaymentRecorded):
+            captured[event.subject] += data.amount  # one report per payment in the simulation
+        elif isinstance(data, RefundIssued):
+            refunded[event.subject] += data.amount
+    orders = {o["order_id"]: o for o in queries.list_orders(conn, limit=1000)}
+    assert {o: Decimal(row["captured_amount"]) for o, row in orders.items() if o in captured} == dict(captured)
+    assert {o: Decimal(row["refunded_amount"]) for o, row in orders.items() if o in refunded} == dict(refunded)
+    assert {"partially_delivered", "partially_returned", "completed", "returned"} <= {
+        o["status"] for o in orders.values()
+    }
+    for event in distinct:
+        if isinstance(event.data, OrderShipped):
+            detail = queries.get_order(conn, event.subject)
+            assert detail is not None
+            [parcel] = [p for p in detail["parcels"] if p["shipment_id"] == event.data.shipment_id]
+            assert parcel["tracking_number"] == event.data.tracking_number
+    refusals = {e.data.refused_event_id: e.data.code for e in distinct if isinstance(e.data, OrderRequestRefused)}
+    marked = [step for o in orders for step in queries.order_events(conn, o) if step["refusal_code"]]
+    assert refusals and {step["event_id"]: step["refusal_code"] for step in marked} == refusals
 
 
 def independent_stock_fold(events: Sequence[Event[EventData]], sku: str) -> tuple[int, int]:
@@ -217,7 +264,12 @@ def test_archive_replays_into_equal_views_and_answers_point_in_time(make_engine:
                 for k in ("on_hand", "reserved", "available")
             }
 
-        order = next(e for e in events if e.type == "oms.order.shipped")
+        # an order shipped in one parcel: the first to leave was the whole of it
+        order = next(
+            e
+            for e in events
+            if isinstance(e.data, OrderShipped) and e.data.complete and e.data.shipment_id[-3:] == "-S1"
+        )
         placed = next(e for e in events if e.subject == order.subject and e.type == "oms.order.placed")
         assert history.order_at(conn, order.subject, placed.time - timedelta(seconds=1)) is None
         assert history.order_at(conn, order.subject, order.time - timedelta(microseconds=1))["status"] != "shipped"  # type: ignore[index]
@@ -242,7 +294,7 @@ def test_queries_filter_and_paginate(make_engine: MakeEngine, records) -> None: 
         assert some["order_id"] in {o["order_id"] for o in mine}
         window = queries.list_orders(conn, placed_from=some["placed_at"], placed_to=some["placed_at"] + timedelta(1))
         assert window and all(some["placed_at"] <= o["placed_at"] for o in window)
-        customer = queries.get_customer(conn, some["customer_email"])
+        customer = queries.get_customer(conn, some["customer_key"])
         assert customer is not None and customer["recent_orders"]
         assert queries.list_inventory(conn, limit=3) == queries.list_inventory(conn, limit=1000)[:3]
         report = queries.inventory_report(conn)

@@ -43,7 +43,9 @@ def order(order_id: str, status: str, placed: datetime, **extra: object) -> dict
 def read_model() -> InMemoryReadModel:
     return InMemoryReadModel(
         orders={
-            "SHOP-1": order("SHOP-1", "confirmed", NOW - timedelta(minutes=3), confirmed_at=NOW - timedelta(hours=30)),
+            "SHOP-1": order(
+                "SHOP-1", "shipment_requested", NOW - timedelta(minutes=3), confirmed_at=NOW - timedelta(hours=30)
+            ),
             "SHOP-2": order("SHOP-2", "awaiting_payment", NOW - timedelta(hours=2)),
             "SHOP-3": order("SHOP-3", "shipped", NOW - timedelta(minutes=1), shipped_at=NOW),
         },
@@ -178,9 +180,10 @@ def test_search_finds_by_id_reference_and_email(client: TestClient) -> None:
 
 def test_order_detail_shows_the_timeline_and_a_missing_order_is_404(client: TestClient) -> None:
     log_in(client)
-    html = client.get("/dashboard/orders/SHOP-1").text
+    html = client.get("/dashboard/orders/SHOP-2").text
     assert 'data-type="oms.order.placed"' in html
-    assert 'id="cancel-form"' in html
+    assert 'id="cancel-form"' in html  # awaiting payment: nothing was handed to shipping
+    assert 'id="cancel-form"' not in client.get("/dashboard/orders/SHOP-1").text  # its parcel was asked for
     assert 'id="cancel-form"' not in client.get("/dashboard/orders/SHOP-3").text  # shipped: too late
     assert client.get("/dashboard/orders/NOPE-1").status_code == 404
 
@@ -196,16 +199,16 @@ def test_cancel_needs_the_csrf_token_then_publishes_the_cancel_request(
     client: TestClient, publisher: RecordingPublisher
 ) -> None:
     log_in(client)
-    form = client.get("/dashboard/orders/SHOP-1").text
-    refused = client.post("/dashboard/orders/SHOP-1/cancel", data={"reason": "asked", "csrf": "guess"})
+    form = client.get("/dashboard/orders/SHOP-2").text
+    refused = client.post("/dashboard/orders/SHOP-2/cancel", data={"reason": "asked", "csrf": "guess"})
     assert refused.status_code == 403
     assert publisher.published == []
     done = client.post(
-        "/dashboard/orders/SHOP-1/cancel", data={"reason": "asked", "csrf": csrf_of(form), "nonce": "n1"}
+        "/dashboard/orders/SHOP-2/cancel", data={"reason": "asked", "csrf": csrf_of(form), "nonce": "n1"}
     )
-    assert done.headers["location"] == "/dashboard/orders/SHOP-1?notice=cancel-requested"
+    assert done.headers["location"] == "/dashboard/orders/SHOP-2?notice=cancel-requested"
     [event] = publisher.of_type("oms.order.cancel_requested")
-    assert (event.subject, event.data.reason) == ("SHOP-1", "asked")
+    assert (event.subject, event.data.reason) == ("SHOP-2", "asked")
 
 
 def test_a_resubmitted_form_repeats_the_same_event_id(client: TestClient, publisher: RecordingPublisher) -> None:

@@ -35,8 +35,9 @@ def test_awaiting_payment_is_stuck_only_past_the_limit() -> None:
 
 def test_confirmed_and_unshipped_is_stuck_after_the_limit() -> None:
     limit = timedelta(hours=24)
-    assert is_unshipped_too_long(board_order("confirmed", confirmed_at=NOW - timedelta(hours=25)), NOW, limit)
-    assert not is_unshipped_too_long(board_order("confirmed", confirmed_at=NOW - timedelta(hours=1)), NOW, limit)
+    waiting = "shipment_requested"
+    assert is_unshipped_too_long(board_order(waiting, confirmed_at=NOW - timedelta(hours=25)), NOW, limit)
+    assert not is_unshipped_too_long(board_order(waiting, confirmed_at=NOW - timedelta(hours=1)), NOW, limit)
     assert not is_unshipped_too_long(board_order("shipped", confirmed_at=NOW - timedelta(days=5)), NOW, limit)
 
 

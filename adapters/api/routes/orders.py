@@ -51,7 +51,9 @@ def list_orders(
 
 @router.get("/{order_id}", response_model=OrderDetail, dependencies=[OpsKey], responses=problem_responses(401, 404))
 def get_order(order_id: OrderIdPath, context: Context) -> OrderDetail:
-    """The order as projected, with its timeline (oldest event first)."""
+    """The order as the processor decided it: status, ledger (total, authorized, captured, refunded, balance due),
+    payments, parcels (each with its own tracking), returns, and the timeline (oldest first), where a request the
+    processor refused is `refused`, with its code and reason."""
     row = context.read_model.get_order(order_id)
     if row is None:
         raise NotFound(f"No order {order_id}.")
