@@ -19,13 +19,12 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from aiokafka.admin import AIOKafkaAdminClient
 
 from adapters.bootstrap import ensure_pipeline_topics, pipeline_config
 from adapters.settings import Settings
 from tests.chaos.fleet import Fleet, Kill
 from tests.chaos.producer import ForeignProducer, Where
-from tests.chaos.settle import NeverQuiet, Settler
+from tests.chaos.settle import NeverQuiet, Settler, wait_until_joined
 from tests.chaos.verdict import CheckResult, Outcome, dump_log, read_outcome, run_oms_check, shown_in_orders_view
 from tests.chaos.workload import Mix, Plan, draw_plan
 
@@ -227,25 +226,11 @@ async def _kill_on_schedule(fleet: Fleet, schedule: list[tuple[float, str]], sta
 
 async def _wait_until_joined(fleet: Fleet, workers: int, timeout_s: float) -> None:
     """The load begins once every worker is in the group: kills are meant for running processes."""
-    group = f"{fleet.prefix}oms-pipeline"
-    deadline = time.monotonic() + timeout_s
-    while await _group_members(fleet.bootstrap, group) < workers:
-        fleet.notice_exits()
-        if time.monotonic() > deadline:
-            tails = {name: child.log_tail(1500) for name, child in fleet.children.items()}
-            raise TimeoutError(f"the {workers} workers never joined {group} in {timeout_s:.0f} s: {tails}")
-        await asyncio.sleep(0.5)
-
-
-async def _group_members(bootstrap: str, group: str) -> int:
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
-    await admin.start()
     try:
-        [response] = await admin.describe_consumer_groups([group])
-        [(_error, _name, state, *_rest, members)] = response.groups
-        return len(members) if state == "Stable" else 0
-    finally:
-        await admin.close()
+        await wait_until_joined(fleet.bootstrap, f"{fleet.prefix}oms-pipeline", workers, timeout_s, fleet.notice_exits)
+    except TimeoutError as late:
+        tails = {name: child.log_tail(1500) for name, child in fleet.children.items()}
+        raise TimeoutError(f"{late}; the processes said: {tails}") from None
 
 
 async def _judge(result: ChaosResult) -> None:

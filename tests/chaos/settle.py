@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
@@ -56,10 +58,11 @@ class Settler:
     views_db: Path
     history_db: Path
     pipeline_app: str = "oms-pipeline"
+    projections: tuple[str, ...] = tuple(PROJECTIONS)  # () when no projector runs
 
     async def lag(self) -> Lag:
         worker_topics = [f"{self.prefix}{name}" for name in WORKER_INPUTS]
-        projected = {name: [f"{self.prefix}{t}" for t in p.topics] for name, p in PROJECTIONS.items()}
+        projected = {name: [f"{self.prefix}{t}" for t in PROJECTIONS[name].topics] for name in self.projections}
         names = sorted({*worker_topics, *(t for ts in projected.values() for t in ts)})
         ends = {position: end for position, end in (await log_end_offsets(self.bootstrap, names)).items() if end}
         committed = await self._committed([p for p in ends if p[0] in worker_topics])
@@ -88,6 +91,7 @@ class Settler:
             await asyncio.sleep(1.0)
 
     async def _committed(self, positions: list[Position]) -> dict[Position, int]:
+        """The workers' group's committed offsets (0 where it has none)."""
         consumer = AIOKafkaConsumer(
             bootstrap_servers=self.bootstrap, group_id=f"{self.prefix}{self.pipeline_app}", enable_auto_commit=False
         )
@@ -103,7 +107,7 @@ class Settler:
 
     def _tracked(self) -> dict[str, dict[Position, int]]:
         tracked: dict[str, dict[Position, int]] = {}
-        for name in PROJECTIONS:
+        for name in self.projections:
             path = self.history_db if name == "archive" else self.views_db
             tracked[name] = _tracked_in(path, name) if path.exists() else {}
         return tracked
@@ -118,3 +122,27 @@ def _tracked_in(path: Path, projection: str) -> dict[Position, int]:
         return {}
     finally:
         engine.dispose()
+
+
+async def group_members(bootstrap: str, group: str) -> int:
+    """Members of `group` once it is stable (0 while it rebalances)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        [response] = await admin.describe_consumer_groups([group])
+        [(_error, _name, state, *_rest, members)] = response.groups
+        return len(members) if state == "Stable" else 0
+    finally:
+        await admin.close()
+
+
+async def wait_until_joined(
+    bootstrap: str, group: str, members: int, timeout_s: float, on_wait: Callable[[], None] = lambda: None
+) -> None:
+    """Until `group` is stable with `members` members; `on_wait` runs between looks (and may raise)."""
+    deadline = time.monotonic() + timeout_s
+    while await group_members(bootstrap, group) < members:
+        on_wait()
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{group} did not reach {members} members in {timeout_s:.0f} s")
+        await asyncio.sleep(0.5)
