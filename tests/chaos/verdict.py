@@ -47,7 +47,7 @@ class CheckResult:
         return dict(self.report.get("counts", {}))
 
     def describe(self) -> str:
-        if self.exit_code not in CHECK_EXIT_CODES:
+        if self.exit_code not in CHECK_EXIT_CODES or not self.report:
             return f"audit failed (exit {self.exit_code}): {self.stderr.strip()[-500:]}"
         found = {name: count for name, count in self.counts.items() if count}
         said = "clean" if self.is_clean else f"violations {found}"
@@ -62,7 +62,10 @@ def run_oms_check(bootstrap: str, prefix: str, data_dir: Path, timeout_s: float 
     command = [sys.executable, "-m", "adapters.cli.main", "check", "--json", "--grace", "0"]
     command += ["--timeout", str(int(timeout_s))]
     child = subprocess.run(command, env=env, capture_output=True, timeout=timeout_s + 60, check=False)
-    report = orjson.loads(child.stdout) if child.returncode in CHECK_EXIT_CODES else {}
+    try:
+        report = orjson.loads(child.stdout) if child.returncode in CHECK_EXIT_CODES else {}
+    except orjson.JSONDecodeError:  # it died (exit 1 is also Python's for an uncaught exception): no report
+        report = {}
     return CheckResult(child.returncode, report, child.stderr.decode(errors="replace"))
 
 
@@ -75,6 +78,9 @@ class Outcome:
     stuck_in_shipping: list[str] = field(default_factory=list)  # confirmed, never shipped nor handed over
     unsent: list[str] = field(default_factory=list)  # notification requests without a sent notification
     poison_missed: dict[str, list[str]] = field(default_factory=dict)  # tag -> processors that did not dead-letter
+    # Dead letters of records that were no poison: only a refused stock adjustment may be one (the run adjusts some
+    # scarce skus down); anything else was refused although it was a record the pipeline wrote or a valid input.
+    unexplained_dead_letters: list[str] = field(default_factory=list)
     dead_letters: Counter[str] = field(default_factory=Counter)  # by processor/kind
     shipped: int = 0
     backordered: int = 0  # orders that waited for stock at some point
@@ -88,6 +94,11 @@ class Outcome:
             found.append(f"{len(self.stuck_in_shipping)} confirmed orders never left: {self.stuck_in_shipping[:10]}")
         if self.unsent:
             found.append(f"{len(self.unsent)} notifications requested and never sent: {self.unsent[:10]}")
+        if self.unexplained_dead_letters:
+            found.append(
+                f"{len(self.unexplained_dead_letters)} dead letters of records that were no poison: "
+                f"{self.unexplained_dead_letters[:10]}"
+            )
         for tag, processors in sorted(self.poison_missed.items()):
             found.append(f"{tag} not dead-lettered by {', '.join(processors)}")
         return found
@@ -138,12 +149,17 @@ def _notifications(outcome: Outcome, events: list[Event[EventData]]) -> None:
 
 def _dead_letters(outcome: Outcome, events: list[Event[EventData]], poison: Mapping[str, Where], cut: int) -> None:
     by_source: dict[Where, set[str]] = {}
+    poisoned = set(poison.values())
     for event in events:
         dead = event.data
         if isinstance(dead, DeadLetterRecorded):
             outcome.dead_letters[f"{dead.processor}/{dead.kind}"] += 1
             source = (dead.source_topic, dead.source_partition, dead.source_offset)
             by_source.setdefault(source, set()).add(dead.processor)
+            if source not in poisoned and not is_refused_adjustment(dead):
+                outcome.unexplained_dead_letters.append(
+                    f"{dead.processor}/{dead.kind} of {source[0][cut:]}[{source[1]}]@{source[2]}: {dead.reason[:200]}"
+                )
     for tag, where in poison.items():
         missing = PROCESSORS_READING[where[0][cut:]] - by_source.get(where, set())
         if missing:
@@ -159,6 +175,14 @@ def shown_in_orders_view(views_db: Path, order_ids: Iterable[str]) -> dict[str, 
         marks = ", ".join("?" * len(wanted))
         rows = conn.execute(f"SELECT order_id, status FROM orders WHERE order_id IN ({marks})", wanted).fetchall()
     return dict(rows)
+
+
+def is_refused_adjustment(dead: DeadLetterRecorded) -> bool:
+    """The inventory processor refusing an `oms.stock.adjusted` that would take the shelf below what it holds."""
+    if (dead.processor, dead.kind) != ("inventory", "rejected"):
+        return False
+    original = decoded(base64.b64decode(dead.original))
+    return original is not None and original.type == "oms.stock.adjusted"
 
 
 async def dump_log(bootstrap: str, prefix: str, path: Path, timeout_s: float = 300.0) -> int:
