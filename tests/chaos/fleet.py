@@ -141,5 +141,21 @@ class Fleet:
         for child in self.children.values():
             child.stop()
 
+    def dump_stacks(self) -> None:
+        """Ask each running worker for its threads' and tasks' stacks (mode's SIGUSR1 handler logs them)."""
+        for name in self.worker_names:
+            process = self.children[name].process
+            if process is not None and process.poll() is None:
+                process.send_signal(signal.SIGUSR1)
+
+    def stuck_in_rebalance(self) -> list[str]:
+        """The last `wait_empty` complaint of each worker that has one: faust waiting for messages never acked."""
+        found = []
+        for name in self.worker_names:
+            complaints = [line for line in self.children[name].log_tail(200_000).splitlines() if "wait_empty" in line]
+            if complaints:
+                found.append(f"{name} ({len(complaints)} times): {complaints[-1][:400]}")
+        return found
+
     def pids(self) -> dict[str, int | None]:
         return {name: child.pid for name, child in self.children.items()}

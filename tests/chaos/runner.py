@@ -200,7 +200,10 @@ async def _storm(
         lag = await settler.wait(quiet_s=config.quiet_s, timeout_s=config.settle_timeout_s, not_before=last_deadline)
         say(f"  quiet {time.monotonic() - load_started:.0f} s after the load began ({sum(lag.ends.values())} records)")
     except NeverQuiet as stuck:
-        result.failure = str(stuck)
+        waiting = fleet.stuck_in_rebalance()
+        result.failure = f"{stuck}" + (f"; faust's rebalance waits: {waiting}" if waiting else "")
+        fleet.dump_stacks()  # (for whoever reads the logs next: where each worker's tasks are)
+        await asyncio.sleep(2)
 
 
 def play(plan: Plan, producer: ForeignProducer, prefix: str, started: float) -> None:
