@@ -1,0 +1,209 @@
+"""Hostile records (and one empty log) that the pipeline, the views or the audit do not yet handle as the contract
+says (issue 12, found while building the topic fuzz test and the chaos runs). Each test states what the contract
+asks and is expected to fail until the owner of the code named in its reason fixes it; the marks are strict, so a
+fix turns the test into a failure that asks for its mark to go.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from adapters.audit.log import read_log
+from adapters.bootstrap import ensure_pipeline_topics, pipeline_config
+from adapters.kafka_offsets import log_end_offsets
+from adapters.projection_runner import build_runners, run_projections
+from adapters.settings import Settings
+from adapters.sql import engine_for
+from events import DeadLetterRecorded, StockAdjusted, decode, encode, new_event, topics
+from tests import builders as b
+from tests.chaos.hostile import home_partition
+from tests.chaos.producer import ForeignProducer, Where
+from tests.chaos.settle import Settler, wait_until_joined
+from tests.chaos.verdict import run_oms_check
+from tests.integration.harness import Worker, read_topic
+
+pytestmark = pytest.mark.integration
+PARTITIONS = 4  # as tests.integration.harness.Worker creates them
+
+
+class Pipeline:
+    """Workers on their own topic prefix, and what a test needs around them."""
+
+    def __init__(self, bootstrap: str, prefix: str, root: Path, workers: int) -> None:
+        self.bootstrap, self.prefix, self.root = bootstrap, prefix, root
+        self.settings = Settings(topic_prefix=prefix, partitions=PARTITIONS, data_dir=root)
+        self.workers = [Worker(bootstrap, prefix, self._folder(f"worker-{n}")) for n in range(workers)]
+
+    def _folder(self, name: str) -> Path:
+        (self.root / name).mkdir(parents=True, exist_ok=True)
+        return self.root / name
+
+    async def start(self) -> None:
+        await ensure_pipeline_topics(pipeline_config(self.settings, self.bootstrap))
+        for worker in self.workers:
+            worker.start()
+        await wait_until_joined(self.bootstrap, f"{self.prefix}oms-pipeline", len(self.workers), 90)
+
+    def stop(self) -> None:
+        for worker in self.workers:
+            worker.stop()
+
+    def send(
+        self,
+        topic: str,
+        key: bytes | None,
+        value: bytes,
+        *,
+        partition: int | None = None,
+        headers: list[tuple[str, str | bytes | None]] | None = None,
+    ) -> Where:
+        producer = ForeignProducer(self.bootstrap, client_id="oms-hostile-records")
+        producer.send(f"{self.prefix}{topic}", key, value, tag="it", partition=partition, headers=headers)
+        producer.flush()
+        return producer.landed["it"]
+
+    async def handled(self) -> None:
+        """Until the workers have committed every input record (and nothing new came for a second)."""
+        await Settler(self.bootstrap, self.prefix, self.root, self.root, projections=()).wait(quiet_s=1, timeout_s=90)
+
+    async def dead_letters(self) -> dict[Where, str]:
+        topic = f"{self.prefix}{topics.DEADLETTER}"
+        if not any((await log_end_offsets(self.bootstrap, [topic])).values()):
+            return {}  # (read_log on nothing but empty partitions dies of a CancelledError inside aiokafka)
+        raw = await read_log(self.bootstrap, [topic])
+        letters = [decode(record.value).data for record in raw.records]
+        return {
+            (letter.source_topic, letter.source_partition, letter.source_offset): letter.kind
+            for letter in letters
+            if isinstance(letter, DeadLetterRecorded)
+        }
+
+    async def project(self, *names: str) -> None:
+        runners = build_runners(self.settings, self.bootstrap, names, batch_size=100)
+        await asyncio.wait_for(
+            run_projections(runners, asyncio.Event(), partitions=PARTITIONS, until_caught_up=True), 60
+        )
+        for runner in runners:
+            runner.engine.dispose()
+
+
+@pytest.fixture(scope="module")
+async def pipeline(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Pipeline]:
+    root = tmp_path_factory.mktemp("hostile")
+    running = Pipeline(kafka_bootstrap, f"h{root.name[-6:]}.", root, workers=1)
+    await running.start()
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="pipeline: a worker that is not its group's leader never checks partitions. Intake.partition_of asks "
+    "faust's consumer.topic_partitions, which reads aiokafka's coordinator._metadata_snapshot, and only the "
+    "leader fills that (when it assigns); on the others it is {} and partition_finder answers None",
+)
+async def test_a_record_on_the_wrong_partition_is_dead_lettered_by_every_worker(
+    kafka_bootstrap: str, tmp_path: Path
+) -> None:
+    two = Pipeline(kafka_bootstrap, f"w{tmp_path.name[-6:]}.", tmp_path, workers=2)
+    await two.start()
+    try:
+        placed = [b.order_placed(lines={"SKU-1": 1}) for _ in range(12)]
+        sent = []
+        for order in placed:
+            key = order.data.order_id.encode()
+            sent.append(
+                two.send(topics.ORDERS, key, encode(order), partition=(home_partition(key, PARTITIONS) + 1) % 4)
+            )
+        await two.handled()
+        dead = await two.dead_letters()
+    finally:
+        two.stop()
+    assert {where[1] for where in sent} == set(range(PARTITIONS)), "every partition (so both workers) gets some"
+    assert {where: dead.get(where) for where in sent} == dict.fromkeys(sent, "wrong_partition")
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="pipeline: KeyedProcessor._decoded passes over any JSON object whose `type` is one of the stage's own "
+    "outputs before validating it, so a record that only claims to be one is neither applied nor dead-lettered",
+)
+async def test_a_record_that_only_claims_an_output_type_is_dead_lettered(pipeline: Pipeline) -> None:
+    claims = [
+        pipeline.send(topics.INVENTORY, b"SKU-1", b'{"type": "oms.stock.reserved", "data": "not an event"}'),
+        pipeline.send(topics.ORDERS, b"o-1", b'{"type": "oms.order.confirmed"}'),
+    ]
+    await pipeline.handled()
+    dead = await pipeline.dead_letters()
+    assert [dead.get(where) for where in claims] == ["not_cloudevent", "not_cloudevent"]
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="pipeline: the worker passes over a record by its `oms-type` header alone (transport.passes_over), and "
+    "any producer may set that header: a placement marked as a confirmation is never decided nor dead-lettered",
+)
+async def test_a_forged_type_header_does_not_hide_a_placement(pipeline: Pipeline) -> None:
+    order = b.order_placed(lines={b.unique_sku("HDR"): 1})
+    header: list[tuple[str, str | bytes | None]] = [("oms-type", b"oms.order.confirmed")]
+    where = pipeline.send(topics.ORDERS, order.data.order_id.encode(), encode(order), headers=header)
+    await pipeline.handled()
+    orders = await read_topic(pipeline.bootstrap, f"{pipeline.prefix}{topics.ORDERS}")
+    decided = [
+        item for item in orders if item.event and item.event.subject == order.data.order_id and item.offset != where[2]
+    ]
+    assert decided or where in await pipeline.dead_letters()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="projections: the orders view applies an oms.order.placed wherever it sits, also one the order processor "
+    "dead-lettered (wrong key or partition, key not UTF-8): the order shows as placed and paid, for ever",
+)
+async def test_a_placement_dead_lettered_for_its_key_is_no_order_in_the_views(pipeline: Pipeline) -> None:
+    order = b.order_placed(lines={b.unique_sku("KEY"): 1})
+    where = pipeline.send(topics.ORDERS, b"not-its-key", encode(order))
+    await pipeline.handled()
+    assert (await pipeline.dead_letters()).get(where) == "wrong_key"
+    await pipeline.project("orders")
+    views = engine_for(pipeline.settings.views_url)
+    with views.connect() as conn:
+        rows = conn.execute(text("SELECT status FROM orders WHERE order_id = :id"), {"id": order.data.order_id}).all()
+    views.dispose()
+    assert rows == []
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="adapters/audit (and projections/inventory): the stock fold leaves out only adjustments dead-lettered as "
+    "`rejected`, so a stock event the inventory processor never applied (wrong key or partition, over 256 KiB) "
+    "is counted, and `oms check` reports stock below zero that the processor never had",
+)
+async def test_oms_check_does_not_count_stock_the_processor_never_applied(pipeline: Pipeline) -> None:
+    sku = b.unique_sku("ADJ")
+    adjusted = new_event(StockAdjusted(sku=sku, delta=-4, reason="count"), source="tests")
+    where = pipeline.send(topics.INVENTORY, b"not-its-sku", encode(adjusted))
+    await pipeline.handled()
+    assert (await pipeline.dead_letters()).get(where) == "wrong_key"
+    check = run_oms_check(pipeline.bootstrap, pipeline.prefix, pipeline.root)
+    assert [v["subject"] for v in check.report["violations"] if v["invariant"] == "stock_bounds"] == []
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="adapters/audit: with every audited topic empty, read_log stops its consumer before aiokafka's "
+    "reset-committed task ever ran; stop() re-raises that task's CancelledError, which `oms check` does not catch "
+    "(it catches Exception): it dies with exit code 1, the code that means violations, and prints no report",
+)
+async def test_oms_check_on_an_empty_log_is_clean(kafka_bootstrap: str, topic_prefix: str, tmp_path: Path) -> None:
+    settings = Settings(topic_prefix=topic_prefix, partitions=PARTITIONS, data_dir=tmp_path)
+    await ensure_pipeline_topics(pipeline_config(settings, kafka_bootstrap))
+    check = await asyncio.to_thread(run_oms_check, kafka_bootstrap, topic_prefix, tmp_path)
+    assert (check.exit_code, check.is_clean) == (0, True), check.describe()
