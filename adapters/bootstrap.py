@@ -46,7 +46,8 @@ def default_notifier(settings: Settings) -> Notifier:
 async def ensure_pipeline_topics(config: PipelineConfig, replication_factor: int = 1) -> list[str]:
     """The public topics, the internal replies topic and the stages' changelogs, each with the same partitions
     (a stage's state for a key lives in the changelog partition of the key's input partition)."""
-    names = [config.topic(name) for name in topics.PUBLIC_TOPICS] + [config.order_replies_topic]
+    names = [config.topic(name) for name in topics.PUBLIC_TOPICS]
+    names += [config.order_replies_topic, config.shipment_requests_topic]
     names += [config.changelog_topic(table) for table in STAGE_TABLES]
     return await ensure_topics(config.bootstrap, names, config.partitions, replication_factor)
 

@@ -46,5 +46,10 @@ class PipelineConfig:
         return f"{self.topic_prefix}{topics.ORDER_REPLIES}"
 
     @property
+    def shipment_requests_topic(self) -> str:
+        """Internal: the order processor's shipment requests, for the shipping stage alone."""
+        return f"{self.topic_prefix}{topics.SHIPMENT_REQUESTS}"
+
+    @property
     def deadletter_topic(self) -> str:
         return self.topic(topics.DEADLETTER)

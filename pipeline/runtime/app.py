@@ -126,6 +126,12 @@ def build_pipeline(
     def route_default(event: Event[EventData]) -> list[tuple[str, str]]:
         return [(config.topic(event.topic), event.subject)]
 
+    def route_orders(event: Event[EventData]) -> list[tuple[str, str]]:
+        routes = route_default(event)
+        if event.type == ShipmentRequested.event_type:
+            routes.append((config.shipment_requests_topic, event.subject))
+        return routes
+
     def route_inventory(event: Event[EventData]) -> list[tuple[str, str]]:
         routes = route_default(event)
         if event.type in REPLY_TYPES:
@@ -166,7 +172,7 @@ def build_pipeline(
         config.topic(topics.SHIPMENTS): topics.SHIPMENTS,
         config.order_replies_topic: topics.INVENTORY,
     }
-    shipment_reads = {config.topic(topics.SHIPMENTS): topics.SHIPMENTS}
+    shipment_reads = {config.shipment_requests_topic: topics.SHIPMENTS}  # each topic has one reading stage
     notification_reads = {config.topic(topics.NOTIFICATIONS): topics.NOTIFICATIONS}
 
     inventory = StageRunner(
@@ -178,7 +184,7 @@ def build_pipeline(
     orders = StageRunner(
         app,
         state("order_to_state"),
-        processor("orders", handle_order, route_default, ORDER_OUTPUTS, order_reads),
+        processor("orders", handle_order, route_orders, ORDER_OUTPUTS, order_reads),
         OrderState,
     )
     shipments = StageRunner(
@@ -234,7 +240,7 @@ def build_pipeline(
 
     async def drive(stage: StageRunner[Any], stream: Any) -> None:
         async for events in stream.take_events(batch, within):
-            await stage.process(events)
+            await stage.process_until_done(events)
 
     @app.agent(source(*inventory_reads), name="inventory_processor")
     async def inventory_processor(stream: Any) -> None:

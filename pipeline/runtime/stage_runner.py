@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar
@@ -21,6 +23,9 @@ S = TypeVar("S", bound=BaseModel)
 # hit, and keeps the garbage collector's full passes short (a cache of every state made them 400 ms each).
 DECODED_STATES_KEPT = 5_000
 
+RETRY_FIRST_S, RETRY_MAX_S = 0.5, 30.0
+log = logging.getLogger(__name__)
+
 ProcessorFactory = Callable[[Loader[Any], Applied], KeyedProcessor[Any]]
 
 
@@ -32,6 +37,7 @@ class StageRunner(Generic[S]):
     ) -> None:
         self.app = app
         self.state = state
+        self.name = state.stage
         self.codec = StateCodec(state_type)
         self.processor: KeyedProcessor[Any] = processor_factory(self.load, state.applied)
         self.on_saved: Callable[[str, int, Any], None] | None = None
@@ -56,6 +62,20 @@ class StageRunner(Generic[S]):
         self._decoded.move_to_end(key)
         if len(self._decoded) > DECODED_STATES_KEPT:
             self._decoded.popitem(last=False)
+
+    async def process_until_done(self, batch: Sequence[Any]) -> None:
+        """faust's `take_events` acknowledges a batch when the agent's step returns, also when it raised, and a
+        raising agent is dead for good: a failure (the broker or the local store not answering) is retried here
+        until the batch's effects are durable, instead of losing the batch or the stage."""
+        delay = RETRY_FIRST_S
+        while True:
+            try:
+                await self.process(batch)
+                return
+            except Exception:
+                log.exception("%s: a batch of %d records failed; trying again in %.1f s", self.name, len(batch), delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, RETRY_MAX_S)
 
     async def process(self, batch: Sequence[Any]) -> None:
         incoming = [_incoming(event.message) for event in batch]

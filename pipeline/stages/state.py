@@ -60,20 +60,21 @@ class StageState:
 
     # -- ownership, told by the consumer group ---------------------------------------------------------------
 
+    def revoke(self) -> None:
+        """A rebalance took the partitions away (after the batches in flight finished): nothing is served until a
+        partition is restored again, since another worker may write it in the meantime."""
+        self._current.clear()
+        self._generation += 1
+
     def assign(self, partitions: Iterable[int]) -> None:
-        """The partitions this worker owns from now on. Any other partition's states are forgotten; an owned one
-        is restored again before use, since another worker may have written it in the meantime."""
+        """The partitions this worker owns from now on; any other partition's states are forgotten. faust says so
+        at the end of the rebalance, and the first batches of the new assignment may already have restored their
+        partitions: those stay current (the revocation before it is what made every partition stale)."""
         self.owned = set(partitions)
         for partition in set(self._partitions) - self.owned:
             del self._partitions[partition]
             del self._positions[partition]
-        self._current.clear()
-        self._generation += 1
-
-    def revoke(self) -> None:
-        """A rebalance began: nothing is served until the partitions are assigned and restored again."""
-        self._current.clear()
-        self._generation += 1
+            self._current.discard(partition)
 
     # -- restore ---------------------------------------------------------------------------------------------
 

@@ -74,6 +74,22 @@ async def test_after_a_rebalance_an_owned_partition_is_caught_up_before_use_and_
     assert store.loads == [("stage", 0), ("stage", 1)]
 
 
+async def test_a_partition_a_batch_restored_before_faust_announced_the_assignment_stays_current() -> None:
+    """faust resumes the streams before it sends its partitions-assigned signal: a batch of the new assignment may
+    restore its partition first, and then load states while it awaits a carrier. The signal must not pull the
+    partition from under it (a stage that crashed on it left a rebalance waiting for ever)."""
+    changelog, store = FakeChangelog(), FakeLocalStore()
+    changelog.append(0, b"k", record(1))
+    state = StageState("stage", "log", store, changelog)
+    state.revoke()
+    await state.restore({0})
+    state.assign({0, 1})
+    assert orjson.loads(state.get(0, b"k") or b"")["s"] == {"n": 1}
+    state.assign({1})
+    with pytest.raises(LookupError):
+        state.get(0, b"k")
+
+
 async def test_a_changelog_that_began_anew_keeps_the_local_states() -> None:
     """The embedded broker forgets its log when it stops: the local copy is then the only memory."""
     store = FakeLocalStore()

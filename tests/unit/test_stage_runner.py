@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from pipeline.ports import StateWrite
+from pipeline.runtime import stage_runner
 from pipeline.runtime.stage_runner import StageRunner
 from pipeline.stages.processor import KeyedProcessor, StateCodec, Stored
 from pipeline.stages.shipping import ShippingState
@@ -40,3 +43,19 @@ async def test_bytes_replaced_behind_its_back_are_decoded_again() -> None:
     newer = codec.dumps(Stored(state=ShippingState(booked={"s-1": "T1", "s-2": "T2"})))
     await stage.state.saved({0: [StateWrite(b"o-1", newer, ())]}, {0: None})
     assert stage.load("o-1", 0).state == ShippingState(booked={"s-1": "T1", "s-2": "T2"})
+
+
+async def test_a_batch_that_fails_is_tried_again_until_it_is_done(monkeypatch: pytest.MonkeyPatch) -> None:
+    """faust acknowledges a batch when the agent's step returns, even when it raised: a failure must not return."""
+    stage = await stage_over(FakeChangelog())
+    tries: list[int] = []
+
+    async def broker_away_twice(batch: Any) -> None:
+        tries.append(len(batch))
+        if len(tries) < 3:
+            raise ConnectionError("broker not answering")
+
+    monkeypatch.setattr(stage, "process", broker_away_twice)
+    monkeypatch.setattr(stage_runner, "RETRY_FIRST_S", 0.001)
+    await stage.process_until_done(["a", "b"])
+    assert tries == [2, 2, 2]
