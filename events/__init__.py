@@ -6,7 +6,7 @@ Imports nothing of ours: everything else in the project depends on this package,
 from events import topics
 from events.base import EventData, utc_now
 from events.changes import LineChange, OrderChanged, OrderChangeRequested, OrderRequestRefused
-from events.codec import DecodeError, decode, decode_envelope, encode, parse_envelope
+from events.codec import DecodeError, check_envelope, decode, decode_envelope, encode, parse_envelope
 from events.common import Address, Customer, LineQty, OrderLine, is_deliverable
 from events.deadletter import DeadLetterRecorded
 from events.envelope import Event, caused_by, derived_id, natural_id, new_event
@@ -111,6 +111,7 @@ __all__ = [
     "StockReserved",
     "StockReturned",
     "caused_by",
+    "check_envelope",
     "decode",
     "decode_envelope",
     "derived_id",

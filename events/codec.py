@@ -50,7 +50,7 @@ def decode(raw: bytes | str) -> Event[EventData]:
 
 def decode_envelope(envelope: dict[str, Any]) -> Event[EventData]:
     """The event in an envelope from `parse_envelope`, checked against the contract as `decode` does."""
-    _check_envelope(envelope)
+    check_envelope(envelope)
     model = model_for(envelope["type"])
     if model is None:
         raise DecodeError("unknown_type", f"unknown event type {envelope['type']!r}")
@@ -85,7 +85,8 @@ def parse_envelope(raw: bytes | str) -> dict[str, Any]:
     return parsed
 
 
-def _check_envelope(envelope: dict[str, Any]) -> None:
+def check_envelope(envelope: dict[str, Any]) -> None:
+    """The CloudEvents attributes are there and well-formed (not yet the `data`): cheap, raises `DecodeError`."""
     missing = [name for name in _REQUIRED_ATTRIBUTES if not envelope.get(name)]
     if missing:
         raise DecodeError("not_cloudevent", f"missing CloudEvents attribute(s): {', '.join(missing)}")

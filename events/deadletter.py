@@ -19,6 +19,7 @@ DeadLetterKind = Literal[
     "invalid_key",
     "no_value",
     "oversized",
+    "reserved_type",
     "rejected",
     "carrier_failed",
     "notifier_failed",

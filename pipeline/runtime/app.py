@@ -42,8 +42,9 @@ from pipeline.ports import Carrier, ChangelogReader, LocalStateStore, Notifier
 from pipeline.rules.common import Decision
 from pipeline.rules.inventory import SkuStock, decide_stock
 from pipeline.rules.orders import OrderState, decide_order
-from pipeline.runtime.faust_internals import App, partition_finder
+from pipeline.runtime.faust_internals import App, kafka_producer
 from pipeline.runtime.payment_timer import PaymentExpiry
+from pipeline.runtime.produce import KeyHomes
 from pipeline.runtime.stage_runner import StageRunner, send_all
 from pipeline.stages import notify, shipping
 from pipeline.stages.processor import Intake, KeyedProcessor
@@ -146,13 +147,13 @@ def build_pipeline(
             state, event, now, payment_timeout=config.payment_timeout, split_shipments=config.split_shipments
         )
 
-    home = partition_finder(app)
+    homes = KeyHomes(lambda: kafka_producer(app))
 
     def processor(
         name: str, handle: Any, route: Any, ignored: frozenset[str], reads: dict[str, str], concurrent_keys: int = 1
     ) -> Any:
         keyed_by_order = frozenset({config.order_replies_topic}) & set(reads)
-        intake = Intake(reads, keyed_by_order, home)
+        intake = Intake(reads, keyed_by_order, homes)
         return lambda load, applied: KeyedProcessor(
             name,
             handle,
@@ -177,18 +178,21 @@ def build_pipeline(
 
     inventory = StageRunner(
         app,
+        homes,
         state("sku_to_stock"),
         processor("inventory", handle_stock, route_inventory, INVENTORY_OUTPUTS, inventory_reads),
         SkuStock,
     )
     orders = StageRunner(
         app,
+        homes,
         state("order_to_state"),
         processor("orders", handle_order, route_orders, ORDER_OUTPUTS, order_reads),
         OrderState,
     )
     shipments = StageRunner(
         app,
+        homes,
         state("order_to_shipments"),
         processor(
             "shipping",
@@ -202,6 +206,7 @@ def build_pipeline(
     )
     notifications = StageRunner(
         app,
+        homes,
         state("order_to_notifications"),
         processor(
             "notify", notify.handler(notifier), route_default, notify.IGNORED, notification_reads, config.io_concurrency

@@ -38,13 +38,11 @@ topic, so one key's state has one writer.
 from __future__ import annotations
 
 import asyncio
-import functools
-from collections.abc import AsyncIterator, Callable, Coroutine, Generator
+from collections.abc import AsyncIterator, Coroutine, Generator
 from typing import Any, cast
 
 import faust
 from aiokafka.coordinator.assignors.range import RangePartitionAssignor
-from aiokafka.partitioner import murmur2
 from faust.transport.consumer import CONSUMER_FETCHING
 from faust.transport.drivers import aiokafka as faust_aiokafka
 
@@ -219,7 +217,7 @@ class _Consumer(faust_aiokafka.Consumer):
         if not self.flow_active or message.generation_id != self.app.consumer_generation_id:
             return  # a rebalance: the record is read again from the committed offset once it is over
         handed_over = self._handed_over(message.tp)
-        if passes_over(cast(App, self.app).passed_over, message.topic, message.headers):
+        if passes_over(cast(App, self.app).passed_over, message.topic, message.headers, message.value):
             handed_over.handed(message.offset, pending=False)
             self.ack(message)
             return
@@ -233,34 +231,27 @@ class _Consumer(faust_aiokafka.Consumer):
             await self.wait_first(_Resumed(coroutine, waiting_on), self.suspend_flow.wait())
 
 
-def passes_over(passed_over: dict[str, frozenset[bytes]], topic: str, headers: Any) -> bool:
-    """True for a record whose `oms-type` header names a type that every stage reading `topic` ignores."""
+def passes_over(passed_over: dict[str, frozenset[bytes]], topic: str, headers: Any, value: bytes | None) -> bool:
+    """True for a record whose `oms-type` header names a type that every stage reading `topic` ignores, and whose
+    bytes agree: the header is a hint any producer can set, so the record must also carry that type and a
+    pipeline stage's source as the stages' own encoder writes them (anything else is read and judged)."""
     ignored = passed_over.get(topic)
-    if not ignored or not headers:
+    if not ignored or not headers or value is None:
         return False
-    for name, value in headers:
+    for name, kind in headers:
         if name == TYPE_HEADER:
-            return bool(value in ignored)
+            return bool(kind in ignored) and _written_by_a_stage(value, kind)
     return False
+
+
+def _written_by_a_stage(value: bytes, kind: bytes) -> bool:
+    return b'"type":"' + kind + b'"' in value and b'"source":"oms.pipeline.' in value
 
 
 def kafka_producer(app: faust.App) -> Any:
     """faust's own started `AIOKafkaProducer` (the one its `topic.send` uses): a stage sends its output as record
     batches on it (`produce.send_records`)."""
     return cast(Any, app.producer)._ensure_producer()
-
-
-def partition_finder(app: faust.App) -> Callable[[str, bytes], int | None]:
-    """Where the Java client's and aiokafka's default partitioner put a key on a topic the worker consumes
-    (None while the topic's partition count is not known yet)."""
-
-    hashed = functools.lru_cache(maxsize=65_536)(murmur2)  # keys repeat (a sku, an order's events)
-
-    def home(topic: str, key: bytes) -> int | None:
-        count = app.consumer.topic_partitions(topic)
-        return int((hashed(key) & 0x7FFFFFFF) % count) if count else None
-
-    return home
 
 
 class Transport(faust_aiokafka.Transport):

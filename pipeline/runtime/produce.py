@@ -20,10 +20,11 @@ CloudEvents Kafka binding that header means binary mode, and our values are stru
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterable
+import functools
+from collections.abc import Callable, Iterable
 from typing import Any
 
-from aiokafka.partitioner import DefaultPartitioner
+from aiokafka.partitioner import DefaultPartitioner, murmur2
 
 _BY_KEY = DefaultPartitioner()
 Record = tuple[str, int | None, bytes, bytes, str | None]  # topic, partition (None: by key), key, value, event type
@@ -62,3 +63,21 @@ async def send_records(producer: Any, records: Iterable[Record]) -> Landed:
     ):
         landed.setdefault((metadata.topic, metadata.partition), []).append((metadata.offset, count))
     return landed
+
+
+class KeyHomes:
+    """The partition the default partitioner gives a key on a topic, from the partition counts in the producer's
+    metadata (learned before a batch uses them: a worker that is not its group's leader has no other source)."""
+
+    def __init__(self, producer: Callable[[], Any]) -> None:
+        self._producer = producer
+        self._counts: dict[str, list[int]] = {}
+        self._hash = functools.lru_cache(maxsize=65_536)(murmur2)  # keys repeat (a sku, an order's events)
+
+    async def learn(self, topics: Iterable[str]) -> None:
+        for topic in set(topics) - set(self._counts):
+            self._counts[topic] = sorted(await self._producer().partitions_for(topic))
+
+    def __call__(self, topic: str, key: bytes) -> int | None:
+        partitions = self._counts.get(topic)
+        return partitions[(self._hash(key) & 0x7FFFFFFF) % len(partitions)] if partitions else None

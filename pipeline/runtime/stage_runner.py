@@ -13,7 +13,7 @@ from pydantic import BaseModel
 
 from pipeline.ports import StateWrite
 from pipeline.runtime.faust_internals import kafka_producer
-from pipeline.runtime.produce import Record, send_records
+from pipeline.runtime.produce import KeyHomes, Record, send_records
 from pipeline.stages.processor import Applied, Incoming, KeyedProcessor, Loader, Message, StateCodec, Stored
 from pipeline.stages.state import StageState, Written
 
@@ -33,9 +33,15 @@ class StageRunner(Generic[S]):
     """One keyed processor and its state: run a batch, send, wait for acks, then persist."""
 
     def __init__(
-        self, app: faust.App, state: StageState, processor_factory: ProcessorFactory, state_type: type[S]
+        self,
+        app: faust.App,
+        homes: KeyHomes,
+        state: StageState,
+        processor_factory: ProcessorFactory,
+        state_type: type[S],
     ) -> None:
         self.app = app
+        self.homes = homes
         self.state = state
         self.name = state.stage
         self.codec = StateCodec(state_type)
@@ -80,6 +86,7 @@ class StageRunner(Generic[S]):
     async def process(self, batch: Sequence[Any]) -> None:
         incoming = [_incoming(event.message) for event in batch]
         await self.state.restore({message.partition for message in incoming})
+        await self.homes.learn({message.topic for message in incoming})
         result = await self.processor.run(incoming)
         await send_all(self.app, result.messages)
         changelog = self.state.changelog_topic

@@ -32,6 +32,7 @@ from events import (
     DecodeError,
     Event,
     EventData,
+    check_envelope,
     decode_envelope,
     encode,
     natural_id,
@@ -49,6 +50,7 @@ Route = Callable[[Event[EventData]], list[tuple[str, str]]]
 Message = tuple[str, bytes, bytes, str]  # topic, key, value, event type (sent as the `oms-type` header)
 Applied = Callable[[list[str]], set[str]]  # which of these event ids the stage applied before
 
+PIPELINE_SOURCE = "oms.pipeline."
 MAX_EVENT_BYTES = 256 * 1024
 """A larger record is dead-lettered unread: no event of the contract comes near it (500 order lines are ~100 KiB)."""
 ORIGINAL_KEPT = 64 * 1024
@@ -126,6 +128,11 @@ class Intake:
         if topic in self.keyed_by_order:
             return str(getattr(event.data, "order_id", event.subject))
         return event.data.partition_key()
+
+
+def is_pipeline_source(source: str) -> bool:
+    """True for the `source` of an event one of the pipeline's stages wrote (`oms.pipeline.<stage>`)."""
+    return source.startswith(PIPELINE_SOURCE)
 
 
 class Refused(Exception):
@@ -226,7 +233,12 @@ class KeyedProcessor(Generic[S]):
         envelope = parse_envelope(message.value)
         kind = envelope.get("type")
         if isinstance(kind, str) and kind in self.ignored_types:
-            return None  # about half of what a stage reads (other stages' outputs): skipped before validation
+            # About half of what a stage reads: the pipeline's own outputs, skipped before their data is validated.
+            check_envelope(envelope)
+            source = envelope["source"]
+            if not is_pipeline_source(source):
+                raise Refused("reserved_type", f"{kind} is decided by the pipeline, not published by {source!r}")
+            return None
         event = decode_envelope(envelope)
         carried = self.intake.carries.get(message.topic) if self.intake else None
         if carried is not None and event.data.topic != carried:

@@ -177,3 +177,27 @@ async def test_io_stages_wait_on_different_keys_side_by_side_and_on_one_key_in_o
         assert [qty for sku, qty in started if sku == f"SKU-{key}"] == [key + 1, key + 4, key + 7]
         assert result.states[f"SKU-{key}"][0].state == Count(received=(key + 1) * 100 + (key + 4) * 10 + key + 7)
     assert len(result.messages) == 9
+
+
+async def test_a_record_that_claims_a_type_the_stage_ignores_must_be_the_pipelines_own() -> None:
+    """Chaos finding: a stage passed over any JSON object whose `type` was one of its own outputs, unread: a record
+    that only claims the type, or one another producer wrote, is dead-lettered; the stage's own still pass."""
+    stage = KeyedProcessor(
+        "test",
+        count_received,
+        lambda event: [("out", event.subject)],
+        lambda key, partition: Stored(),
+        "dead",
+        frozenset({"oms.stock.low"}),
+    )
+    low = orjson.loads(encode(b.stock_received("SKU-1", 1)))
+    low.update(type="oms.stock.low", source="oms.pipeline.inventory", data={"anything": True})
+    forged = {**low, "source": "somebody"}
+    batch = [
+        Incoming("oms.inventory", 0, 0, b"SKU-1", b'{"type": "oms.stock.low", "data": "not an event"}'),
+        Incoming("oms.inventory", 0, 1, b"SKU-1", orjson.dumps(forged)),
+        Incoming("oms.inventory", 0, 2, b"SKU-1", orjson.dumps(low)),
+    ]
+    result = await stage.run(batch)
+    assert [(d.source_offset, d.kind) for d in dead_letters(result)] == [(0, "not_cloudevent"), (1, "reserved_type")]
+    assert result.states == {}

@@ -5,9 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from aiokafka.partitioner import DefaultPartitioner
 
 from pipeline.ports import StateWrite
 from pipeline.runtime import stage_runner
+from pipeline.runtime.produce import KeyHomes
 from pipeline.runtime.stage_runner import StageRunner
 from pipeline.stages.processor import KeyedProcessor, StateCodec, Stored
 from pipeline.stages.shipping import ShippingState
@@ -21,7 +23,8 @@ async def stage_over(changelog: FakeChangelog) -> StageRunner[ShippingState]:
 
     state = StageState("order_to_shipments", "log", FakeLocalStore(), changelog)
     await state.restore({0})
-    return StageRunner(app=None, state=state, processor_factory=no_processor, state_type=ShippingState)  # type: ignore[arg-type]
+    homes = KeyHomes(lambda: None)
+    return StageRunner(app=None, homes=homes, state=state, processor_factory=no_processor, state_type=ShippingState)  # type: ignore[arg-type]
 
 
 async def test_a_state_is_decoded_once_while_the_state_holds_the_same_bytes() -> None:
@@ -59,3 +62,19 @@ async def test_a_batch_that_fails_is_tried_again_until_it_is_done(monkeypatch: p
     monkeypatch.setattr(stage_runner, "RETRY_FIRST_S", 0.001)
     await stage.process_until_done(["a", "b"])
     assert tries == [2, 2, 2]
+
+
+class FakeProducer:
+    async def partitions_for(self, topic: str) -> set[int]:
+        return {0, 1, 2, 3}
+
+
+async def test_a_keys_home_partition_is_the_default_partitioners_on_every_worker() -> None:
+    """Issue 12 chaos finding: a worker that was not its group's leader never learned partition counts (faust
+    reads them from the leader's assignment snapshot), so it took records from the wrong partition."""
+    homes = KeyHomes(lambda: FakeProducer())
+    assert homes("t", b"o-1") is None
+    await homes.learn({"t"})
+    assert [homes("t", key) for key in (b"o-1", b"SKU-1", b"abc")] == [
+        DefaultPartitioner()(key, [0, 1, 2, 3], [0, 1, 2, 3]) for key in (b"o-1", b"SKU-1", b"abc")
+    ]
