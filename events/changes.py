@@ -22,6 +22,7 @@ RefusalCode = Literal[
     "order_cancelled",
     "invalid_change",
     "nothing_to_change",
+    "does_not_fit",
 ]
 
 

@@ -25,6 +25,7 @@ def place(state: OrderState | None, event: Event[EventData], data: OrderPlaced) 
         lines=priced_lines(data),
         shipping_address=data.shipping_address,
         held=state.held if state else (),
+        early=state.early if state else (),
         payments=_in_currency(state.payments, data.currency) if state else (),
     )
     if data.payment_status == "paid":

@@ -144,6 +144,10 @@ class OrderState(RuleState):
     payments: tuple[Payment, ...] = ()
     refunds: tuple[Refund, ...] = ()
     held: tuple[HeldPayment, ...] = ()
+    early: tuple[str, ...] = ()
+    """The pipeline's own events for this order that came before its placement (encoded): on a replay after a
+    crash, a stock answer or a dispatch can be read before the placement that caused it. They are applied
+    right after the placement, as if they had come after it."""
     returns: tuple[ReturnCase, ...] = ()
     cancel_reason: str | None = None
 

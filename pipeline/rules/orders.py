@@ -9,7 +9,7 @@ input that makes no sense raises `Rejected` (the shell dead-letters it).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from events import (
@@ -30,9 +30,11 @@ from events import (
     ShipmentDispatched,
     StockReservationFailed,
     StockReserved,
+    decode,
     derived_id,
+    encode,
 )
-from pipeline.rules.common import Decision, Outputs, Refused, Rejected, emit, unchanged
+from pipeline.rules.common import Decision, Outputs, Refused, Rejected, decision, emit, unchanged
 from pipeline.rules.fulfilment import backorder_line, deliver, dispatch, reserve_line, ship_what_can_ship
 from pipeline.rules.money import ZERO
 from pipeline.rules.order_changes import cancel, request_cancel, request_change
@@ -71,6 +73,10 @@ ORDER_INPUTS = (
     ReturnReceived,
     ReturnInspected,
 )
+EARLY_INPUTS = (StockReserved, StockReservationFailed, ShipmentDispatched)
+"""What the pipeline itself emits about an order, caused by its placement: read before it only on a replay."""
+PIPELINE_SOURCE = "oms.pipeline."
+EARLY_KEPT = 100  # per order; the pipeline emits a handful per order, so this is never reached but by a flood
 ROOTED_STEPS = frozenset({"confirmed", "notify:confirmed", "handed_over"})
 ROOTED_PREFIXES = ("ship:", "handover:")
 
@@ -96,6 +102,52 @@ def decide_order(
 ) -> Decision[OrderState]:
     """`payment_hold`: how long a payment waits for its order before it is refunded (default: the timeout)."""
     context = Context(event, payment_timeout, payment_hold or payment_timeout, split_shipments)
+    if is_early(state, event):
+        return Decision(_held_early(state, event), ())
+    decided = _decide(state, event, now, context)
+    if decided.state is None or decided.state.order is None or not decided.state.early:
+        return decided
+    return _then_early(decided.state, decided.emitted, now, context)
+
+
+def is_early(state: OrderState | None, event: Event[EventData]) -> bool:
+    """True for one of the pipeline's own events about an order that came before what caused it: an answer from
+    the inventory before the order's placement, a dispatch before the request for that shipment."""
+    data = event.data
+    if not isinstance(data, EARLY_INPUTS) or not event.source.startswith(PIPELINE_SOURCE):
+        return False
+    if state is None or state.order is None:
+        return True
+    return isinstance(data, ShipmentDispatched) and state.shipment(data.shipment_id) is None
+
+
+def _held_early(state: OrderState | None, event: Event[EventData]) -> OrderState:
+    held = state or OrderState()
+    return held.model_copy(update={"early": (*held.early, encode(event).decode())[-EARLY_KEPT:]})
+
+
+def _then_early(
+    state: OrderState, emitted: tuple[Event[EventData], ...], now: datetime, context: Context
+) -> Decision[OrderState]:
+    """After a decision, the events that came before what caused them and now fit, applied in the order they came,
+    each with the ids it would have had; the others wait on."""
+    waiting, state = state.early, state.model_copy(update={"early": ()})
+    for raw in waiting:
+        event = decode(raw)
+        if is_early(state, event):
+            state = _held_early(state, event)
+            continue
+        try:
+            decided = _decide(state, event, now, replace(context, event=event))
+        except Rejected as rejected:
+            refusal = refusal_of(state, str(event.id), event.type, Refused("does_not_fit", str(rejected)))
+            decided = decision(event, state, (("refused", refusal),), source=SOURCE, now=now)
+        state = decided.state or state
+        emitted = (*emitted, *decided.emitted)
+    return Decision(state, emitted)
+
+
+def _decide(state: OrderState | None, event: Event[EventData], now: datetime, context: Context) -> Decision[OrderState]:
     try:
         outcome = _apply(state, event.data, context)
     except Refused as refused:
