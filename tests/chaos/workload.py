@@ -38,10 +38,11 @@ SOURCE = "urn:oms:chaos:librdkafka"
 PROCESSORS_READING: dict[str, frozenset[str]] = {
     topics.ORDERS: frozenset({"orders"}),
     topics.INVENTORY: frozenset({"inventory"}),
-    topics.SHIPMENTS: frozenset({"orders", "shipping"}),
+    topics.SHIPMENTS: frozenset({"orders"}),  # the shipping stage reads the internal shipment-requests topic
     topics.NOTIFICATIONS: frozenset({"notify"}),
 }
-"""The processors that read each input topic (pipeline/app.py): each must dead-letter a poison record there."""
+"""The processors that read each public topic (pipeline/runtime/app.py): each must dead-letter a poison record
+there."""
 
 
 @dataclass(frozen=True)

@@ -27,9 +27,9 @@ from adapters.audit.log import read_log
 from adapters.bootstrap import ensure_pipeline_topics, pipeline_config
 from adapters.settings import Settings
 from events import DeadLetterRecorded, decode, encode, topics
-from pipeline import notify, shipping
-from pipeline.app import INVENTORY_OUTPUTS, ORDER_OUTPUTS
-from pipeline.state import applied_ids_of
+from pipeline.runtime.app import INVENTORY_OUTPUTS, ORDER_OUTPUTS
+from pipeline.stages import notify, shipping
+from pipeline.stages.state import applied_ids_of
 from projections.archive import decoded
 from tests import builders as b
 from tests.chaos.hostile import Hostile, draw_hostile, event_id_of, fate
