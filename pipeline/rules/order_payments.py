@@ -16,7 +16,7 @@ from pipeline.rules.common import Output, Outputs, Refused, Rejected
 from pipeline.rules.ledger import Payment, Refund, captured, find, refund_shares, refunded, reported, with_payment
 from pipeline.rules.money import ZERO, quantum, rounded, text
 from pipeline.rules.order_state import HeldPayment, OrderState
-from pipeline.rules.order_status import amount_due, balance, money, notify
+from pipeline.rules.order_status import amount_due, balance, cost, money, notify
 from pipeline.rules.phrasebook import OVERPAID, PAID_AFTER_CANCEL
 from pipeline.rules.refusals import refusal_of
 
@@ -150,13 +150,16 @@ def settle(state: OrderState, why: RefundWhy) -> tuple[OrderState, Outputs, Deci
 
 def _unconceded(state: OrderState, payment_id: str, amount: Decimal) -> tuple[OrderState, Decimal]:
     """Of a refund decided for `payment_id`, what the shop has not given back already of its own accord; what
-    it has is now explained by this decision and no longer conceded."""
+    it has is now explained by this decision and no longer conceded. A concession explains only what it took
+    off the order's cost: once the order costs nothing (cancelled), it explains nothing and all is refunded."""
     payment = find(state.payments, payment_id)
     if payment is None or payment.conceded <= 0:
         return state, amount
     taken = min(amount, payment.conceded)
+    cost_before = cost(state)
     payment = payment.model_copy(update={"conceded": payment.conceded - taken})
-    return state.model_copy(update={"payments": with_payment(state.payments, payment)}), amount - taken
+    state = state.model_copy(update={"payments": with_payment(state.payments, payment)})
+    return state, amount - (cost(state) - cost_before)
 
 
 def _refund(state: OrderState, payment_id: str, amount: Decimal, why: RefundWhy) -> tuple[OrderState, Output]:

@@ -119,6 +119,17 @@ def test_a_cancellation_after_the_shop_refunded_everything_gives_nothing_back_ag
     assert flow.state is not None and flow.state.status == "cancelled"
 
 
+def test_a_cancellation_after_a_partial_shop_refund_gives_back_the_rest() -> None:
+    """Found when the views were built: 20.00 paid, 5.00 refunded by the shop, then cancelled: 10.00 came back in
+    all, not 20.00 (the concession was taken off the cancellation's refund although it no longer lowered the
+    order's cost, which was nothing)."""
+    flow = orders().given(placed(ORDER, {MUG: 2}, payment_id=PAYMENT), reported("5.00"))
+    refunds = of_type(flow.when(cancel_requested(ORDER)), RefundIssued)
+    assert [refund.amount for refund in refunds] == [Decimal("15.00")]
+    assert refunded(flow) == 20
+    assert flow.state is not None and balance(flow.state) == 0
+
+
 def test_a_change_and_the_shops_refund_of_it_settle_to_one_refund_in_either_order() -> None:
     change = change_requested(ORDER, {TEA: 0})
     refund = reported("5.00")
