@@ -90,7 +90,10 @@ def _audit_once(
 ) -> None:
     try:
         report = asyncio.run(audit())
-    except Exception as error:  # the audit could not be made: say so, distinctly from "violations found"
+    except (Exception, asyncio.CancelledError) as error:  # the audit could not be made: say so, distinctly
+        # from "violations found". A CancelledError is no Exception, and one raised inside the audit (aiokafka's
+        # stop() re-raises its cancelled tasks') would otherwise end the command with Python's exit code 1.
+        # Ctrl-C is not one: asyncio.run turns it into KeyboardInterrupt.
         errors.print(f"[red]audit failed:[/] {type(error).__name__}: {error}")
         raise typer.Exit(EXIT_FAILED) from None
     if as_json:
@@ -127,7 +130,7 @@ async def _watch(
         else:
             console.print(summary_line(report))
 
-    def on_failure(error: Exception) -> None:
+    def on_failure(error: BaseException) -> None:
         errors.print(f"[red]audit failed:[/] {type(error).__name__}: {error}")
 
     try:
