@@ -14,7 +14,15 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, replace
 
-from adapters.audit.findings import STOCK_BOUNDS, Logged, Violation, dead_lettered, evidence_of, home_events
+from adapters.audit.findings import (
+    INVENTORY_PROCESSOR,
+    STOCK_BOUNDS,
+    Logged,
+    Violation,
+    dead_lettered,
+    evidence_of,
+    home_events,
+)
 from events import (
     EventData,
     StockAdjusted,
@@ -26,8 +34,6 @@ from events import (
     topics,
 )
 
-INVENTORY_PROCESSOR = "inventory"
-"""The processor that keeps stock (its name in the dead letters it writes)."""
 CONTEXT_EVENTS = 3
 """Events of the sku shown before the one that broke a bound."""
 

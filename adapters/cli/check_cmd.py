@@ -55,7 +55,8 @@ def check(
     timeout: float = typer.Option(60.0, "--timeout", min=1, help="Seconds allowed to read the topics to their end."),
 ) -> None:
     """Check the log and the views: every order decided, stock in bounds, no effect twice, no cancelled
-    order shipped, no changelog going back, every view row equal to the fold of the log.
+    order shipped, every parcel asked for dispatched and every dispatch applied, no changelog going back, every
+    view row equal to the fold of the log.
 
     Exit code: 0 clean, 1 violations found, 2 nothing to check (no Kafka configured), 3 the audit failed.
     """
