@@ -1,7 +1,9 @@
-"""Hostile records (and one empty log) that the pipeline, the views or the audit do not yet handle as the contract
+"""Hostile records (and one empty log) that the pipeline, the views or the audit did not handle as the contract
 says (issue 12, found while building the topic fuzz test and the chaos runs). Each test states what the contract
-asks and is expected to fail until the owner of the code named in its reason fixes it; the marks are strict, so a
-fix turns the test into a failure that asks for its mark to go.
+asks. Those still marked are expected to fail until the owner of the code named in their reason fixes it; the marks
+are strict, so a fix turns the test into a failure that asks for its mark to go. Fixed: a dead-lettered placement is
+no order in the views, the audit's stock fold leaves out what the inventory processor dead-lettered, and `oms check`
+on an empty log is clean.
 """
 
 from __future__ import annotations
@@ -158,11 +160,6 @@ async def test_a_forged_type_header_does_not_hide_a_placement(pipeline: Pipeline
     assert decided or where in await pipeline.dead_letters()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="projections: the orders view applies an oms.order.placed wherever it sits, also one the order processor "
-    "dead-lettered (wrong key or partition, key not UTF-8): the order shows as placed and paid, for ever",
-)
 async def test_a_placement_dead_lettered_for_its_key_is_no_order_in_the_views(pipeline: Pipeline) -> None:
     order = b.order_placed(lines={b.unique_sku("KEY"): 1})
     where = pipeline.send(topics.ORDERS, b"not-its-key", encode(order))
@@ -176,12 +173,6 @@ async def test_a_placement_dead_lettered_for_its_key_is_no_order_in_the_views(pi
     assert rows == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="adapters/audit (and projections/inventory): the stock fold leaves out only adjustments dead-lettered as "
-    "`rejected`, so a stock event the inventory processor never applied (wrong key or partition, over 256 KiB) "
-    "is counted, and `oms check` reports stock below zero that the processor never had",
-)
 async def test_oms_check_does_not_count_stock_the_processor_never_applied(pipeline: Pipeline) -> None:
     sku = b.unique_sku("ADJ")
     adjusted = new_event(StockAdjusted(sku=sku, delta=-4, reason="count"), source="tests")
