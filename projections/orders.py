@@ -44,7 +44,7 @@ from projections import order_concessions as concessions
 from projections import order_ledger as ledger
 from projections import order_progress as progress
 from projections.customers import as_customer_sees_it, customer_key_of, refresh_customers
-from projections.money import text
+from projections.money import in_minor_units, text
 from projections.rows import Row, load_rows, upsert
 from projections.schema import orders, sales_daily
 from projections.timeline import Positioned, mark_refused
@@ -268,7 +268,8 @@ def add_sales(before: Row | None, key: SalesKey, delta: Row) -> Row:
         **row,
         "orders": row.get("orders", 0) + delta["orders"],
         "units": row.get("units", 0) + delta["units"],
-        "revenue": text(Decimal(row.get("revenue", "0")) + delta["revenue"]),
+        # in the currency's minor units: the text must not keep the precision of a price added and taken back
+        "revenue": in_minor_units(Decimal(row.get("revenue", "0")) + delta["revenue"], currency),
         "cancelled_units": row.get("cancelled_units", 0) + delta["cancelled_units"],
     }
 
