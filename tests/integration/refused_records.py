@@ -95,6 +95,7 @@ def refused_records(history: Sequence[Event[EventData]]) -> list[RefusedRecord]:
         RefusedRecord(b.incoming(sku, 7, "PO-REFUSED"), "inventory", "oversized", padding=PADDING),
         RefusedRecord(receipt, "inventory", "wrong_partition", partition_shift=1),
         RefusedRecord(placement, "orders", "wrong_partition", partition_shift=1),
+        RefusedRecord(placement, "orders", "wrong_partition", partition_shift=-1),  # one of the two sorts before it
     ]
 
 
