@@ -14,8 +14,10 @@ import orjson
 from sqlalchemy import Connection, and_, func, or_, select
 
 from events import DecodeError, Event, EventData, decode, topics
-from projections.inventory import empty_stock, evolve_stock
-from projections.orders import FOLDED_TOPICS, evolve_order
+from projections.inventory import INVENTORY_PROCESSOR, empty_stock, evolve_stock
+from projections.order_refusals import ORDER_PROCESSOR
+from projections.orders import FOLDED_TOPICS, evolve_order, is_row_event
+from projections.refusals import refusals_by
 from projections.rows import Row, insert_new
 from projections.schema import archive
 from projections.timeline import summary_of
@@ -121,41 +123,62 @@ def count(conn: Connection, since: datetime | None = None) -> int:
 
 
 def events_of(
-    conn: Connection, *, key: str, topic_suffixes: tuple[str, ...], at: datetime | None = None
+    conn: Connection,
+    *,
+    key: str,
+    topic_suffixes: tuple[str, ...],
+    at: datetime | None = None,
+    refused_by: str | None = None,
 ) -> list[Event[EventData]]:
     """The distinct events keyed `key` on the topics ending in `topic_suffixes`, up to `at`: in log order on one
-    topic, by time across several (how a projector reading them live would most likely meet them)."""
+    topic, by time across several (how a projector reading them live would most likely meet them). Left out: events
+    on a topic they do not belong to, of another key than the record's, and records the processor `refused_by`
+    dead-lettered (whenever it did: it never applied them)."""
     on_topics = or_(*(archive.c.topic.endswith(suffix) for suffix in topic_suffixes))
-    query = select(archive.c.value).where(archive.c.key == key, on_topics)
+    query = select(archive.c.topic, archive.c.partition, archive.c.offset, archive.c.value)
+    query = query.where(archive.c.key == key, on_topics)
     if at is not None:
         query = query.where(archive.c.time <= at)
     if len(topic_suffixes) > 1:
         query = query.order_by(archive.c.time, archive.c.topic, archive.c.partition, archive.c.offset)
     else:
         query = query.order_by(archive.c.partition, archive.c.offset)
+    refused = refused_positions(conn, refused_by, topic_suffixes) if refused_by else set()
     seen: set[str] = set()
     found = []
-    for (value,) in conn.execute(query):
-        event = decoded(value.encode())
-        if event is not None and str(event.id) not in seen:
+    for topic, partition, offset, value in conn.execute(query):
+        event = None if (topic, partition, offset) in refused else decoded(value.encode())
+        if event is None or not topic.endswith(event.data.topic) or event.data.partition_key() != key:
+            continue
+        if str(event.id) not in seen:
             seen.add(str(event.id))
             found.append(event)
     return found
 
 
+def refused_positions(conn: Connection, processor: str, topic_suffixes: tuple[str, ...]) -> set[tuple[str, int, int]]:
+    """Where the records are that `processor` dead-lettered on the topics ending in `topic_suffixes`."""
+    letters = select(archive.c.value).where(archive.c.topic.endswith(topics.DEADLETTER))
+    events = (event for (value,) in conn.execute(letters) if (event := decoded(value.encode())) is not None)
+    return {refusal.position for refusal in refusals_by(processor, topic_suffixes, events)}
+
+
 def stock_at(conn: Connection, sku: str, at: datetime | None = None) -> Row:
-    """The inventory row of `sku` as it was at `at` (now when None): the fold of its log up to then."""
+    """The inventory row of `sku` as it was at `at` (now when None): the fold of its log up to then, less what the
+    inventory processor dead-lettered."""
     row = empty_stock(sku)
-    for event in events_of(conn, key=sku, topic_suffixes=(topics.INVENTORY,), at=at):
+    for event in events_of(conn, key=sku, topic_suffixes=(topics.INVENTORY,), at=at, refused_by=INVENTORY_PROCESSOR):
         row = evolve_stock(row, event)
     return row
 
 
 def order_at(conn: Connection, order_id: str, at: datetime | None = None) -> Row | None:
-    """The orders row of `order_id` as it was at `at`, or None if it did not exist yet."""
+    """The orders row of `order_id` as it was at `at`, or None if it was no order yet (or never: a placement the
+    order processor dead-lettered is none)."""
     row: Row | None = None
-    for event in events_of(conn, key=order_id, topic_suffixes=FOLDED_TOPICS, at=at):
-        row = evolve_order(row, event)
+    for event in events_of(conn, key=order_id, topic_suffixes=FOLDED_TOPICS, at=at, refused_by=ORDER_PROCESSOR):
+        if is_row_event(event):
+            row = evolve_order(row, event)
     return row
 
 

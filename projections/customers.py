@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, delete, select
 
 from projections.money import ZERO, amount, text
 from projections.rows import Row, chunks, upsert
@@ -67,7 +67,8 @@ def as_customer_sees_it(row: Row | None) -> tuple[Any, ...] | None:
 
 
 def refresh_customers(conn: Connection, keys: set[str]) -> None:
-    """Rebuild the customer rows of `keys` from their orders."""
+    """Rebuild the customer rows of `keys` from their orders; a customer left without any (their one order was a
+    placement the processor refused) is no customer."""
     if not keys:
         return
     by_key: dict[str, list[Row]] = {key: [] for key in keys}
@@ -75,4 +76,8 @@ def refresh_customers(conn: Connection, keys: set[str]) -> None:
     for part in chunks(sorted(keys)):
         for row in conn.execute(select(*read).where(orders.c.customer_key.in_(part))).mappings():
             by_key[row["customer_key"]].append(dict(row))
-    upsert(conn, customers, [customer_from_orders(key, rows) for key, rows in sorted(by_key.items())])
+    rows = [customer_from_orders(key, rows) for key, rows in sorted(by_key.items())]
+    upsert(conn, customers, [row for row in rows if row["orders_count"]])
+    gone = [row["customer_key"] for row in rows if not row["orders_count"]]
+    for part in chunks(gone):
+        conn.execute(delete(customers).where(customers.c.customer_key.in_(part)))

@@ -2,10 +2,14 @@
 `projections.timeline`, customers in `projections.customers`).
 
 `evolve_order` is pure: (row before, event) -> row after. It applies the order processor's decisions only
-(docs/event-flow.md, "What the views apply"); requests (`oms.order.paid`, `oms.order.cancel_requested`,
-`oms.order.change_requested`, `oms.return.*` inbound, a carrier's `oms.shipment.delivered`) are on the timeline
-and change nothing here. The batch step around it loads the rows a batch touches, folds the batch in memory and
-writes each changed row once.
+(docs/event-flow.md, "What the views apply"): `ROW_EVENTS`. Requests (`oms.order.paid`,
+`oms.order.cancel_requested`, `oms.order.change_requested`, `oms.return.*` inbound, a dispatch or a carrier's
+`oms.shipment.delivered`, which the processor may refuse) are on the timeline and change nothing here, not even the
+time a row was updated: a request for an order never placed makes no row. The batch step around it loads the rows a
+batch touches, folds the batch in memory and writes each changed row once.
+
+The placement is the one input the view applies before the processor answered it, so the one it may have to take
+back (`projections.order_refusals`).
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from collections.abc import Sequence
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import Connection
+from sqlalchemy import Connection, delete
 
 from events import (
     Event,
@@ -33,7 +37,6 @@ from events import (
     RefundIssued,
     ReturnAuthorized,
     ReturnRecorded,
-    ShipmentDispatched,
     ShipmentRequested,
     topics,
 )
@@ -41,7 +44,7 @@ from projections import order_concessions as concessions
 from projections import order_ledger as ledger
 from projections import order_progress as progress
 from projections.customers import as_customer_sees_it, customer_key_of, refresh_customers
-from projections.money import text
+from projections.money import in_minor_units, text
 from projections.rows import Row, load_rows, upsert
 from projections.schema import orders, sales_daily
 from projections.timeline import Positioned, mark_refused
@@ -49,6 +52,29 @@ from projections.timeline import Positioned, mark_refused
 STATUSES = progress.STATUSES
 FOLDED_TOPICS = (topics.ORDERS, topics.SHIPMENTS)
 CREDITING_CAUSES = frozenset({"return", "exchange"})
+ROW_EVENTS: tuple[type[EventData], ...] = (
+    OrderPlaced,
+    PaymentRecorded,
+    RefundIssued,
+    PaymentVoidRequested,
+    OrderChanged,
+    OrderCancelled,
+    OrderAwaitingPayment,
+    OrderBackordered,
+    OrderConfirmed,
+    OrderHandedOver,
+    OrderShipped,
+    OrderDelivered,
+    ReturnAuthorized,
+    ReturnRecorded,
+    ShipmentRequested,
+)
+"""What the orders row is folded from: the placement and the order processor's decisions."""
+
+
+def is_row_event(event: Event[EventData]) -> bool:
+    """True for an event that the orders row is folded from (on its own topic; see `ROW_EVENTS`)."""
+    return isinstance(event.data, ROW_EVENTS)
 
 
 def empty_order(order_id: str) -> Row:
@@ -59,7 +85,7 @@ def empty_order(order_id: str) -> Row:
 
 def evolve_order(before: Row | None, event: Event[EventData]) -> Row:
     """The orders row after `event`. Pure: `before` is not modified."""
-    row = dict(before) if before else empty_order(event.subject)
+    row = dict(before) if before else empty_order(event.data.partition_key())
     money_moved = False
     if event.data.topic == topics.ORDERS:
         money_moved = _apply_money(row, event) or _apply_progress(row, event)
@@ -83,7 +109,7 @@ def _apply_money(row: Row, event: Event[EventData]) -> bool:
     data = event.data
     match data:
         case OrderPlaced():
-            _place(row, data)
+            _place(row, data, str(event.id))
         case PaymentRecorded():
             ledger.record_payment(row, data)
         case RefundIssued():
@@ -101,10 +127,11 @@ def _apply_money(row: Row, event: Event[EventData]) -> bool:
     return True
 
 
-def _place(row: Row, data: OrderPlaced) -> None:
+def _place(row: Row, data: OrderPlaced, event_id: str) -> None:
     if row["placed_at"] is not None:
         return  # the same order placed again changes nothing, as in the processor
     row.update(
+        placed_event_id=event_id,
         channel=data.channel,
         external_ref=data.external_ref,
         customer_key=customer_key_of(data.customer.email, data.order_id),
@@ -177,18 +204,12 @@ def _deliver(row: Row, data: OrderDelivered) -> None:
 
 
 def _apply_parcel(row: Row, data: EventData, event: Event[EventData]) -> None:
-    """A parcel's request names its lines (`oms.shipment.requested`; a dispatch carries them too). Whether it
-    left or arrived is the processor's word (`oms.order.shipped`, `oms.order.delivered`), not the carrier's."""
-    match data:
-        case ShipmentRequested():
-            lines = progress.as_lines(data.lines)
-            progress.update_parcel(row, data.shipment_id, lines=lines, requested_at=progress.iso(event.time))
-        case ShipmentDispatched():
-            known = next((p for p in row["parcels"] if p["shipment_id"] == data.shipment_id), None)
-            if known is None or not known["lines"]:
-                progress.update_parcel(row, data.shipment_id, lines=progress.as_lines(data.lines))
-        case _:
-            pass
+    """A parcel's request names its lines (`oms.shipment.requested`, a decision of the order processor). Whether it
+    left or arrived is the processor's word (`oms.order.shipped`, `oms.order.delivered`), not the carrier's: a
+    dispatch is the processor's input, which it may refuse (a parcel for an order it cancelled)."""
+    if isinstance(data, ShipmentRequested):
+        lines = progress.as_lines(data.lines)
+        progress.update_parcel(row, data.shipment_id, lines=lines, requested_at=progress.iso(event.time))
 
 
 def _name_latest_parcel(row: Row) -> None:
@@ -210,7 +231,22 @@ def sales_changes(before: Row | None, after: Row, event: Event[EventData]) -> li
     data = event.data
     placed_now = isinstance(data, OrderPlaced) and (before is None or before["placed_at"] is None)
     cancelled_now = isinstance(data, OrderCancelled) and (before is None or before["cancelled_at"] is None)
-    if after["placed_at"] is None or not (placed_now or cancelled_now or isinstance(data, OrderChanged)):
+    return _sales_moved(before, after, placed_now=placed_now, cancelled_now=cancelled_now, changed=data)
+
+
+def sales_taken_back(row: Row) -> list[tuple[SalesKey, Row]]:
+    """What the placement of `row` added to the daily sales, negated: the sales of an order that never was. (A
+    placement the processor refused has no change nor cancellation after it.)"""
+    return [
+        (key, {name: -value for name, value in delta.items()})
+        for key, delta in _sales_moved(None, row, placed_now=True, cancelled_now=False, changed=None)
+    ]
+
+
+def _sales_moved(
+    before: Row | None, after: Row, *, placed_now: bool, cancelled_now: bool, changed: EventData | None
+) -> list[tuple[SalesKey, Row]]:
+    if after["placed_at"] is None or not (placed_now or cancelled_now or isinstance(changed, OrderChanged)):
         return []
     day, channel, currency = after["placed_at"].date(), after["channel"], after["currency"]
     was = {line["sku"]: line["qty"] for line in (before["lines"] if before and not placed_now else [])}
@@ -232,7 +268,8 @@ def add_sales(before: Row | None, key: SalesKey, delta: Row) -> Row:
         **row,
         "orders": row.get("orders", 0) + delta["orders"],
         "units": row.get("units", 0) + delta["units"],
-        "revenue": text(Decimal(row.get("revenue", "0")) + delta["revenue"]),
+        # in the currency's minor units: the text must not keep the precision of a price added and taken back
+        "revenue": in_minor_units(Decimal(row.get("revenue", "0")) + delta["revenue"], currency),
         "cancelled_units": row.get("cancelled_units", 0) + delta["cancelled_units"],
     }
 
@@ -243,36 +280,48 @@ def add_sales(before: Row | None, key: SalesKey, delta: Row) -> Row:
 def apply_order_batch(conn: Connection, items: Sequence[Positioned]) -> None:
     """Fold a batch of (deduplicated, in log order per partition) events into the orders, customers and sales
     views and mark the requests they refuse; `record_timeline` has written their timeline rows."""
-    order_events = [item.event for item in items if item.event.data.topic in FOLDED_TOPICS]
-    keys = {(event.subject,) for event in order_events}
+    events = [item.event for item in items if item.event.data.topic in FOLDED_TOPICS]
+    order_events = [event for event in events if is_row_event(event)]
+    keys = {(event.data.partition_key(),) for event in order_events}
     current = load_rows(conn, orders, keys)
     sales: dict[SalesKey, list[Row]] = {}
     customers_changed: set[str] = set()
     for event in order_events:
-        before = current.get((event.subject,))
+        key = (event.data.partition_key(),)
+        before = current.get(key)
         after = evolve_order(before, event)
-        current[(event.subject,)] = after
-        for key, delta in sales_changes(before, after, event):
-            sales.setdefault(key, []).append(delta)
+        current[key] = after
+        for day, delta in sales_changes(before, after, event):
+            sales.setdefault(day, []).append(delta)
         if as_customer_sees_it(before) != as_customer_sees_it(after):
             customers_changed.update(row["customer_key"] for row in (before, after) if row and row["customer_key"])
     upsert(conn, orders, current.values())
-    _write_sales(conn, sales)
-    mark_refused(conn, order_events)
+    write_sales(conn, sales)
+    mark_refused(conn, events)
     # Only placements, cancellations and money change a customer row; a confirmation or a parcel does not, and
     # re-reading every order of a loyal customer at each of them made the customers view O(orders) an event.
     refresh_customers(conn, customers_changed)
 
 
-def _write_sales(conn: Connection, deltas: dict[SalesKey, list[Row]]) -> None:
+def write_sales(conn: Connection, deltas: dict[SalesKey, list[Row]]) -> None:
     if not deltas:
         return
     existing = load_rows(conn, sales_daily, deltas.keys())
-    rows = []
+    rows: list[Row] = []
+    nothing: list[Row] = []
     for key, changes in deltas.items():
         row = existing.get(key)
         for delta in changes:
             row = add_sales(row, key, delta)
         if row is not None:
-            rows.append(row)
+            (rows if counts_anything(row) else nothing).append(row)
     upsert(conn, sales_daily, rows)
+    for row in nothing:  # only a placement taken back leaves a day that counts nothing: as if it never was
+        conn.execute(delete(sales_daily).where(*(sales_daily.c[name] == row[name] for name in SALES_KEY)))
+
+
+SALES_KEY = ("day", "channel", "sku", "currency")
+
+
+def counts_anything(row: Row) -> bool:
+    return bool(row["orders"] or row["units"] or row["cancelled_units"] or Decimal(row["revenue"]))

@@ -14,9 +14,11 @@ from sqlalchemy import Connection, Table, delete, inspect, select
 
 from events import Event, EventData, topics
 from projections import archive as history
+from projections import inventory as stock
+from projections import order_refusals
+from projections import orders as order_view
 from projections.archive import Record, decoded
-from projections.inventory import apply_inventory_batch
-from projections.orders import apply_order_batch
+from projections.refusals import RefusalPolicy, refusals_at, remember_copies, remembered
 from projections.rows import upsert
 from projections.schema import (
     archive,
@@ -26,8 +28,11 @@ from projections.schema import (
     metadata,
     order_timeline,
     orders,
+    refusals,
+    refused_copies,
     sales_daily,
     seen_events,
+    stock_inputs,
     tracking,
     view_schemas,
 )
@@ -59,34 +64,50 @@ class Projection:
     new_ids: NewIds | None = remembered_in_seen_events
     # The layout of its tables: views written by another version are dropped and rebuilt from the log.
     schema_version: int = 1
+    # Whose dead letters name the records the views leave out (None: every record counts, as in the archive).
+    refusals: RefusalPolicy | None = None
 
 
 def _apply_orders(conn: Connection, items: Sequence[Decoded]) -> None:
-    apply_order_batch(
-        conn,
-        [Positioned(r.topic, r.partition, r.offset, e) for r, e in items if e is not None],
-    )
+    order_view.apply_order_batch(conn, _positioned(items))
 
 
 def _apply_inventory(conn: Connection, items: Sequence[Decoded]) -> None:
-    apply_inventory_batch(conn, [event for _, event in items if event is not None])
+    stock.apply_inventory_batch(conn, _positioned(items))
 
 
 ORDERS = Projection(
     name="orders",
     group="order_projector",
-    topics=TIMELINE_TOPICS,
+    topics=(*TIMELINE_TOPICS, topics.DEADLETTER),  # the dead letters name the placements that are no order
     tables=(orders, order_timeline, customers, sales_daily),
     apply=_apply_orders,
     new_ids=written_to_timeline,
-    schema_version=2,  # 2: the ledger, parcels, returns, refusals on the timeline, a customer per walk-in
+    # 2: the ledger, parcels, returns, refusals on the timeline, a customer per walk-in; 3: what the order processor
+    # dead-lettered is left out (a refused placement is no order), requests touch no row
+    schema_version=3,
+    refusals=RefusalPolicy(
+        processor=order_refusals.ORDER_PROCESSOR,
+        topics=order_view.FOLDED_TOPICS,
+        undo=order_refusals.undo_refused_orders,
+        set_aside=order_refusals.set_aside_orders,
+        may_refuse=order_refusals.ORDER_INPUTS,
+    ),
 )
 INVENTORY = Projection(
     name="inventory",
     group="inventory_projector",
-    topics=(topics.INVENTORY, topics.DEADLETTER),  # dead letters undo refused adjustments
-    tables=(inventory,),
+    topics=(topics.INVENTORY, topics.DEADLETTER),  # the dead letters name the records the processor never applied
+    tables=(inventory, stock_inputs),
     apply=_apply_inventory,
+    schema_version=2,  # 2: every record the inventory processor dead-lettered is left out, not only adjustments
+    refusals=RefusalPolicy(
+        processor=stock.INVENTORY_PROCESSOR,
+        topics=(topics.INVENTORY,),
+        undo=stock.undo_refused_stock,
+        set_aside=stock.set_aside_stock,
+        may_refuse=stock.SUPPLIES,
+    ),
 )
 ARCHIVE = Projection(
     name="archive",
@@ -127,7 +148,7 @@ def prepare_views(conn: Connection, projection: Projection) -> bool:
     outdated = version is not None and version != projection.schema_version
     if outdated:
         metadata.drop_all(conn, tables=list(projection.tables), checkfirst=True)
-        for table in (tracking, seen_events):
+        for table in (tracking, seen_events, refusals, refused_copies):
             conn.execute(delete(table).where(table.c.projection == projection.name))
     create_tables(conn, projection.tables)
     upsert(conn, view_schemas, [{"projection": projection.name, "version": projection.schema_version}])
@@ -147,11 +168,53 @@ def apply_records(conn: Connection, projection: Projection, records: Sequence[Re
     if not fresh:
         return 0
     items = [(record, decoded(record.value)) for record in fresh]
+    if projection.refusals is not None:
+        items = _without_refused(conn, projection.name, projection.refusals, items)
     if projection.new_ids is not None:
-        items = _first_sightings(items, projection.new_ids(conn, projection.name, items))
+        kept = _first_sightings(items, projection.new_ids(conn, projection.name, items))
+        if projection.refusals is not None and len(kept) < len(items):
+            _remember_copies(conn, projection.name, projection.refusals, items, kept)
+        items = kept
     projection.apply(conn, items)
     record_offsets(conn, projection.name, _last_offsets(fresh))
     return len(items)
+
+
+def _without_refused(conn: Connection, projection: str, policy: RefusalPolicy, items: list[Decoded]) -> list[Decoded]:
+    """The batch less what the owning processor dead-lettered (in this batch or before), and less events sitting on
+    a topic they do not belong to (their topic's reader dead-letters them: no view takes them). Dead letters are
+    taken first, whatever their place in the batch: the rows come out the same either way."""
+    at_home = [(record, event if event is not None and is_at_home(record, event) else None) for record, event in items]
+    letters = policy.refusals_in(event for _, event in at_home if event is not None)
+    if new := remembered(conn, projection, letters):
+        policy.undo(conn, projection, new)
+    owned = [positioned for positioned in _positioned(at_home) if policy.is_owned(positioned.topic)]
+    refused = refusals_at(conn, projection, [item.position for item in owned])
+    if not refused:
+        return at_home
+    policy.set_aside(conn, [(item, refused[item.position]) for item in owned if item.position in refused])
+    return [(record, event) for record, event in at_home if _position(record) not in refused]
+
+
+def _remember_copies(
+    conn: Connection, projection: str, policy: RefusalPolicy, items: Sequence[Decoded], kept: Sequence[Decoded]
+) -> None:
+    taken = {_position(record) for record, _ in kept}
+    dropped = [item for item in _positioned(items) if item.position not in taken]
+    remember_copies(conn, projection, policy, dropped)
+
+
+def _positioned(items: Sequence[Decoded]) -> list[Positioned]:
+    return [Positioned(r.topic, r.partition, r.offset, e) for r, e in items if e is not None]
+
+
+def _position(record: Record) -> tuple[str, int, int]:
+    return (record.topic, record.partition, record.offset)
+
+
+def is_at_home(record: Record, event: Event[EventData]) -> bool:
+    """True when `event` sits on the topic its type belongs to (the topic's name ends with it: after the prefix)."""
+    return record.topic.endswith(event.data.topic)
 
 
 def _first_sightings(items: list[Decoded], new: set[str]) -> list[Decoded]:

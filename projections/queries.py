@@ -109,6 +109,13 @@ def order_events(conn: Connection, order_id: str) -> list[Row]:
     return _rows(conn, query)
 
 
+def refused_placements(conn: Connection, order_id: str) -> list[Row]:
+    """The timeline rows of placements of `order_id` the order processor dead-lettered: why it is no order."""
+    t = order_timeline.c
+    query = select(order_timeline).where(t.order_id == order_id, t.type == "oms.order.placed", t.dead_lettered)
+    return _rows(conn, query.order_by(t.time, t.topic, t.partition, t.offset))
+
+
 # --- inventory ------------------------------------------------------------------------------
 
 

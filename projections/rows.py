@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from typing import Any
 
-from sqlalchemy import Connection, Table, tuple_
+from sqlalchemy import ColumnElement, Connection, Table, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 
 Row = dict[str, Any]
@@ -58,8 +58,9 @@ def insert_new(conn: Connection, table: Table, rows: Iterable[Row]) -> None:
     conn.execute(dialect.insert(table).on_conflict_do_nothing(), batch)
 
 
-def inserted_keys(conn: Connection, table: Table, rows: Sequence[Row], key: str) -> set[Any]:
-    """Insert the `rows` whose primary key is not there yet; return the `key` column of those inserted.
+def inserted_keys(conn: Connection, table: Table, rows: Sequence[Row], key: str | tuple[str, ...]) -> set[Any]:
+    """Insert the `rows` whose primary key is not there yet; return the `key` column (a tuple of columns: tuples)
+    of those inserted.
 
     One INSERT .. ON CONFLICT DO NOTHING RETURNING: the check and the insert are the same statement, so its
     cost does not grow with the table. Of rows sharing a key, the first one is inserted.
@@ -67,10 +68,29 @@ def inserted_keys(conn: Connection, table: Table, rows: Sequence[Row], key: str)
     if not rows:
         return set()
     dialect = sqlite if conn.dialect.name == "sqlite" else postgresql
-    statement = dialect.insert(table).on_conflict_do_nothing().returning(table.c[key])
+    names = (key,) if isinstance(key, str) else key
+    statement = dialect.insert(table).on_conflict_do_nothing().returning(*(table.c[name] for name in names))
     # by key (stable, so the first of equal keys stays first): concurrent writers take row locks in one order
-    ordered = sorted(rows, key=lambda row: row[key])
-    return set(conn.execute(statement, ordered).scalars())
+    ordered = sorted(rows, key=lambda row: tuple(row[name] for name in names))
+    returned = conn.execute(statement, ordered)
+    return set(returned.scalars()) if isinstance(key, str) else {tuple(row) for row in returned}
+
+
+def inserted_or_taken_over(
+    conn: Connection, table: Table, rows: Sequence[Row], key: str, takes_over: ColumnElement[bool]
+) -> set[Any]:
+    """As `inserted_keys`, except that a row already there for which `takes_over` holds is overwritten by the new
+    one, and counts as inserted. Of rows sharing a key only the first is offered (PostgreSQL refuses to update
+    one row twice in a statement)."""
+    if not rows:
+        return set()
+    dialect = sqlite if conn.dialect.name == "sqlite" else postgresql
+    insert = dialect.insert(table)
+    updates = {column.name: insert.excluded[column.name] for column in table.columns if column.name != key}
+    statement = insert.on_conflict_do_update(index_elements=[key], set_=updates, where=takes_over)
+    first = list({row[key]: row for row in reversed(rows)}.values())
+    ordered = sorted(first, key=lambda row: row[key])
+    return set(conn.execute(statement.returning(table.c[key]), ordered).scalars())
 
 
 def table_rows(conn: Connection, table: Table) -> list[Row]:

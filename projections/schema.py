@@ -98,6 +98,7 @@ orders = Table(
     Column("tracking_url", String(500)),
     Column("eta", UtcDateTime),
     Column("cancellation_reason", String(200)),
+    Column("placed_event_id", String(36)),  # the placement the row applied: its dead letter takes the order away
     Column("updated_at", UtcDateTime),
 )
 Index("ix_orders_status_placed", orders.c.status, orders.c.placed_at)
@@ -113,10 +114,15 @@ order_timeline = Table(
     Column("type", String(60), nullable=False),
     Column("time", UtcDateTime, nullable=False),
     Column("summary", String(500), nullable=False),
-    # set when the processor refused this request (`oms.order.request_refused`)
+    # set when the processor refused this request (`oms.order.request_refused`), or dead-lettered the record (the
+    # dead letter's kind and reason): a dead-lettered record changed nothing, and another copy of its event id may
+    # still come and take its place
     Column("refusal_code", String(40)),
     Column("refusal_reason", String(500)),
+    Column("dead_lettered", Boolean, nullable=False, default=False),
 )
+# a dead letter names the record it refused by its position
+Index("ix_order_timeline_position", order_timeline.c.topic, order_timeline.c.partition, order_timeline.c.offset)
 
 customers = Table(
     "customers",
@@ -168,6 +174,19 @@ inventory = Table(
     Column("updated_at", UtcDateTime),
 )
 
+stock_inputs = Table(
+    "stock_inputs",
+    metadata,
+    # what others told the inventory processor and the inventory view applied (receipts, counts, returns, purchase
+    # orders, reorder policies): kept so that its dead letter, coming later, can take one back exactly
+    Column("topic", String(200), primary_key=True),
+    Column("partition", Integer, primary_key=True),
+    Column("offset", BigInteger, primary_key=True),
+    Column("sku", String(64), nullable=False, index=True),
+    Column("event_id", String(36), nullable=False),
+    Column("value", Text, nullable=False),
+)
+
 archive = Table(
     "event_archive",
     metadata,
@@ -199,6 +218,32 @@ seen_events = Table(
     Column("event_id", String(36), primary_key=True),
 )
 
+refusals = Table(
+    "projection_refusals",
+    metadata,
+    # the records a view's owning processor dead-lettered, by position: left out of the view's fold
+    Column("projection", String(60), primary_key=True),
+    Column("topic", String(200), primary_key=True),
+    Column("partition", Integer, primary_key=True),
+    Column("offset", BigInteger, primary_key=True),
+    Column("kind", String(40), nullable=False),
+    Column("reason", String(500), nullable=False),
+)
+
+refused_copies = Table(
+    "projection_copies",
+    metadata,
+    # records a view took for redeliveries of an id it had (dropped), of the kinds the owning processor may refuse:
+    # should the record it took be dead-lettered, the next copy is the one the processor took
+    Column("projection", String(60), primary_key=True),
+    Column("topic", String(200), primary_key=True),
+    Column("partition", Integer, primary_key=True),
+    Column("offset", BigInteger, primary_key=True),
+    Column("event_id", String(36), nullable=False),
+    Column("value", Text, nullable=False),
+)
+Index("ix_projection_copies_event", refused_copies.c.projection, refused_copies.c.event_id)
+
 view_schemas = Table(
     "projection_schema",
     metadata,
@@ -209,5 +254,5 @@ view_schemas = Table(
 
 def create_tables(bind: Engine | Connection, tables: Sequence[Table] | None = None) -> None:
     """Create the given tables (all when None) and the tracking tables, if missing."""
-    wanted = None if tables is None else [*tables, tracking, seen_events, view_schemas]
+    wanted = None if tables is None else [*tables, tracking, seen_events, refusals, refused_copies, view_schemas]
     metadata.create_all(bind, tables=wanted)

@@ -2,7 +2,9 @@
 
 The timeline is keyed by event id, so inserting into it is also the orders projection's check for redelivered
 events. Requests (a payment report, a cancellation, a change, a return) are shown as asked; when the processor
-refuses one, its `oms.order.request_refused` marks that request's row refused, with the code and the reason.
+refuses one, its `oms.order.request_refused` marks that request's row refused, with the code and the reason. A
+record the order processor dead-lettered is marked the same way, with the dead letter's kind and reason, and
+`dead_lettered`: such a row does not hold its event id (see `record_timeline`).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, update
+from sqlalchemy import Connection, and_, select, update
 
 from events import (
     Event,
@@ -49,7 +51,7 @@ from events import (
     topics,
 )
 from projections.money import text
-from projections.rows import Row, inserted_keys
+from projections.rows import Row, insert_new, inserted_or_taken_over
 from projections.schema import order_timeline
 
 TIMELINE_TOPICS = (topics.ORDERS, topics.SHIPMENTS, topics.NOTIFICATIONS)
@@ -64,6 +66,10 @@ class Positioned:
     partition: int
     offset: int
     event: Event[EventData]
+
+    @property
+    def position(self) -> tuple[str, int, int]:
+        return (self.topic, self.partition, self.offset)
 
 
 def _lines(lines: Iterable[Any]) -> str:
@@ -145,7 +151,7 @@ def summary_of(event: Event[EventData]) -> str:
 def timeline_row(item: Positioned) -> Row:
     return {
         "event_id": str(item.event.id),
-        "order_id": item.event.subject,
+        "order_id": item.event.data.partition_key(),
         "topic": item.topic,
         "partition": item.partition,
         "offset": item.offset,
@@ -154,6 +160,7 @@ def timeline_row(item: Positioned) -> Row:
         "summary": summary_of(item.event),
         "refusal_code": None,
         "refusal_reason": None,
+        "dead_lettered": False,
     }
 
 
@@ -162,10 +169,47 @@ def record_timeline(conn: Connection, items: Sequence[Positioned]) -> set[str]:
 
     The timeline is keyed by event id, so this is also the orders projection's check for redelivered events:
     a second table of seen ids would be another index of the same random keys, and it was half of what the
-    projector wrote to disk (3.5 of 6.6 GB in a 30,000-order `oms bench`).
+    projector wrote to disk (3.5 of 6.6 GB in a 30,000-order `oms bench`). A row of a dead-lettered record does not
+    hold its id: the next record with that id takes its place (the processor never applied the first one).
     """
     rows = [timeline_row(item) for item in items if item.event.data.topic in TIMELINE_TOPICS]
-    return inserted_keys(conn, order_timeline, rows, "event_id")
+    return inserted_or_taken_over(conn, order_timeline, rows, "event_id", order_timeline.c.dead_lettered)
+
+
+def record_dead_lettered(conn: Connection, refused: Sequence[tuple[Positioned, str, str]]) -> None:
+    """Timeline rows for records the order processor dead-lettered, each (record, kind, reason), marked so; unless
+    their event id is on the timeline already."""
+    rows = [
+        timeline_row(item) | {"refusal_code": kind[:40], "refusal_reason": reason[:500], "dead_lettered": True}
+        for item, kind, reason in refused
+        if item.event.data.topic in TIMELINE_TOPICS
+    ]
+    insert_new(conn, order_timeline, rows)
+
+
+def step_at(conn: Connection, position: tuple[str, int, int]) -> Row | None:
+    """The timeline row of the record at `position`, unless it is marked dead-lettered already; None when none is
+    there (the record was a redelivered id, or is not on the timeline)."""
+    topic, partition, offset = position
+    t = order_timeline.c
+    at = and_(t.topic == topic, t.partition == partition, t.offset == offset, t.dead_lettered.is_(False))
+    found = conn.execute(select(order_timeline).where(at)).mappings().first()
+    return dict(found) if found is not None else None
+
+
+def mark_dead_lettered(conn: Connection, event_id: str, kind: str, reason: str) -> None:
+    conn.execute(
+        update(order_timeline)
+        .where(order_timeline.c.event_id == event_id)
+        .values(refusal_code=kind[:40], refusal_reason=reason[:500], dead_lettered=True)
+    )
+
+
+def move_step(conn: Connection, item: Positioned) -> None:
+    """The timeline row of `item`'s event id is now the row of `item` (another record with that id)."""
+    conn.execute(
+        update(order_timeline).where(order_timeline.c.event_id == str(item.event.id)).values(timeline_row(item))
+    )
 
 
 def refusal_of(event: Event[EventData]) -> tuple[str, str, str] | None:
@@ -188,6 +232,6 @@ def mark_refused(conn: Connection, events: Sequence[Event[EventData]]) -> None:
         request_id, code, reason = refusal
         conn.execute(
             update(order_timeline)
-            .where(order_timeline.c.event_id == request_id, order_timeline.c.order_id == event.subject)
+            .where(order_timeline.c.event_id == request_id, order_timeline.c.order_id == event.data.partition_key())
             .values(refusal_code=code, refusal_reason=reason[:500])
         )

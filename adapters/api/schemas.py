@@ -178,13 +178,17 @@ class TimelineEntry(ReadSchema):
     type: str
     time: datetime
     summary: str
-    refusal_code: str | None = Field(default=None, description="Set on a request the order processor refused.")
+    refusal_code: str | None = Field(
+        default=None,
+        description="Set on a request the order processor refused (its code), or on a record it dead-lettered (the "
+        "dead letter's kind, e.g. wrong_key).",
+    )
     refusal_reason: str | None = None
 
     @computed_field  # type: ignore[prop-decorator]
     @property
     def refused(self) -> bool:
-        """True for a request the order processor refused: it changed nothing."""
+        """True for a request the order processor refused or a record it dead-lettered: it changed nothing."""
         return self.refusal_code is not None
 
 

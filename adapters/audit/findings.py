@@ -14,10 +14,17 @@ from events import DeadLetterRecorded, Event, EventData
 
 Position = tuple[str, int, int]  # topic, partition, offset
 
+ORDER_PROCESSOR = "orders"
+INVENTORY_PROCESSOR = "inventory"
+SHIPPING_PROCESSOR = "shipping"
+"""The processors' names, as their dead letters give them (`DeadLetterRecorded.processor`)."""
+
 ORDER_DECIDED = "order_decided"
 STOCK_BOUNDS = "stock_bounds"
 SINGLE_EFFECT = "single_effect"
 CANCELLED_NOT_SHIPPED = "cancelled_not_shipped"
+SHIPMENT_DISPATCHED = "shipment_dispatched"
+DISPATCH_APPLIED = "dispatch_applied"
 CHANGELOG_MONOTONIC = "changelog_monotonic"
 CHANGELOG_READABLE = "changelog_readable"
 VIEW_MATCHES_LOG = "view_matches_log"
@@ -27,6 +34,8 @@ INVARIANTS: tuple[str, ...] = (
     STOCK_BOUNDS,
     SINGLE_EFFECT,
     CANCELLED_NOT_SHIPPED,
+    SHIPMENT_DISPATCHED,
+    DISPATCH_APPLIED,
     CHANGELOG_MONOTONIC,
     CHANGELOG_READABLE,
     VIEW_MATCHES_LOG,
@@ -152,15 +161,19 @@ def home_events(log: Iterable[Logged]) -> list[Logged]:
     return [item for item in log if item.is_on_home_topic]
 
 
-def dead_lettered(log: Iterable[Logged], *, processor: str | None = None, kind: str | None = None) -> set[Position]:
-    """The (topic, partition, offset) of every record a processor dead-lettered (of that processor and kind)."""
-    found: set[Position] = set()
+def dead_lettered(log: Iterable[Logged], *, processor: str | None = None) -> set[Position]:
+    """The (topic, partition, offset) of every record a processor (or that processor) dead-lettered."""
+    return set(dead_letters_at(log, processor=processor))
+
+
+def dead_letters_at(log: Iterable[Logged], *, processor: str | None = None) -> dict[Position, Logged]:
+    """The dead letters of a processor (of any, when None), by the position of the record each refused: the
+    position, not the id, says which record was refused (a copy elsewhere may carry the same id)."""
+    found: dict[Position, Logged] = {}
     for item in log:
         dead = item.event.data
-        if not isinstance(dead, DeadLetterRecorded):
-            continue
-        if (processor is None or dead.processor == processor) and (kind is None or dead.kind == kind):
-            found.add((dead.source_topic, dead.source_partition, dead.source_offset))
+        if isinstance(dead, DeadLetterRecorded) and (processor is None or dead.processor == processor):
+            found.setdefault((dead.source_topic, dead.source_partition, dead.source_offset), item)
     return found
 
 

@@ -1,7 +1,8 @@
 """Invariants of the order log: every order decided, no effect twice, no cancelled order shipped.
 
 Pure functions over decoded records (`Logged`), in log order per partition. Each returns the violations
-it finds, with the records behind them. The stock fold is in `stock`, the changelogs in `changelogs`.
+it finds, with the records behind them. The stock fold is in `stock`, the shipping hand-offs in `parcels`, the
+changelogs in `changelogs`.
 """
 
 from __future__ import annotations

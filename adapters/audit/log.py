@@ -72,6 +72,11 @@ class DecodedLog:
 async def read_log(bootstrap: str, names: Iterable[str], *, timeout_s: float = 60.0) -> RawLog:
     """Every record of `names` (missing topics are skipped) from the start to the end each partition has now."""
     ends = await log_end_offsets(bootstrap, names, timeout_s)
+    written = [TopicPartition(topic, partition) for (topic, partition), end in ends.items() if end > 0]
+    if not written:
+        # Nothing to read, so no consumer: one stopped right after it started has its background reset task
+        # cancelled before it ever ran, and aiokafka 0.14's stop() re-raises that CancelledError.
+        return RawLog([], {}, ends)
     consumer = AIOKafkaConsumer(
         bootstrap_servers=bootstrap,
         enable_auto_commit=False,
@@ -81,9 +86,6 @@ async def read_log(bootstrap: str, names: Iterable[str], *, timeout_s: float = 6
     )
     await consumer.start()
     try:
-        written = [TopicPartition(topic, partition) for (topic, partition), end in ends.items() if end > 0]
-        if not written:
-            return RawLog([], {}, ends)
         starts = await consumer.beginning_offsets(written)
         # Seek before anything awaits: an assigned partition without a position is reset in the background, and
         # a reset still in flight lands after `seek_to_beginning` (seen on the embedded broker, whose "latest"

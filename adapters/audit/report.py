@@ -18,6 +18,7 @@ from adapters.audit.changelogs import changelog_findings
 from adapters.audit.findings import INVARIANTS, Violation, violation_counts
 from adapters.audit.invariants import cancelled_orders_shipped, effects_repeated, orders_without_decision
 from adapters.audit.log import AuditTopics, RawLog, decoded_log, read_log
+from adapters.audit.parcels import dispatches_not_applied, shipments_not_dispatched
 from adapters.audit.stock import stock_out_of_bounds
 from adapters.audit.views import (
     VIEW_PROJECTIONS,
@@ -77,6 +78,8 @@ def audit_records(
         *stock_out_of_bounds(log.events),
         *effects_repeated(log.events),
         *cancelled_orders_shipped(log.events),
+        *shipments_not_dispatched(log.events, now=now, grace=grace),
+        *dispatches_not_applied(log.events, now=now, grace=grace),
         *changelog_findings(log.changelogs),
     ]
     notes = [

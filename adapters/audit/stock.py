@@ -1,8 +1,11 @@
 """Stock never out of bounds: the fold of `oms.inventory` per sku, checked at every offset.
 
 On hand moves with received, adjusted, returned and committed; reserved with reserved, released (when
-`was_reserved`) and committed (docs/event-flow.md). An adjustment the inventory processor refused (its dead
-letter says so) never happened, and a redelivered id counts once, as every consumer drops it.
+`was_reserved`) and committed (docs/event-flow.md). A record the inventory processor dead-lettered, whatever the
+kind (a refused adjustment, but also a wrong key or partition, a record over 256 KiB), never happened for it: its
+dead letter names it by topic, partition and offset, which is how it is left out (an id can be forged or repeated).
+A redelivered id counts once, as every consumer drops it. Stock is folded per `data.sku`, the key the processor
+keeps it under (the envelope's `subject` is not checked by anyone).
 """
 
 from __future__ import annotations
@@ -11,7 +14,15 @@ from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, replace
 
-from adapters.audit.findings import STOCK_BOUNDS, Logged, Violation, dead_lettered, evidence_of, home_events
+from adapters.audit.findings import (
+    INVENTORY_PROCESSOR,
+    STOCK_BOUNDS,
+    Logged,
+    Violation,
+    dead_lettered,
+    evidence_of,
+    home_events,
+)
 from events import (
     EventData,
     StockAdjusted,
@@ -72,7 +83,7 @@ def moved(levels: StockLevels, data: EventData) -> StockLevels | None:
 def stock_out_of_bounds(log: Sequence[Logged]) -> list[Violation]:
     """Every offset of `oms.inventory` at which a sku's stock crosses one of `BOUNDS` (each crossing once)."""
     events = home_events(log)
-    refused = dead_lettered(events, processor="inventory", kind="rejected")
+    refused = dead_lettered(events, processor=INVENTORY_PROCESSOR)
     levels: dict[str, StockLevels] = {}
     recent: dict[str, deque[Logged]] = {}
     seen: set[str] = set()
@@ -82,7 +93,7 @@ def stock_out_of_bounds(log: Sequence[Logged]) -> list[Violation]:
         if item.base_topic != topics.INVENTORY or item.position in refused or event_id in seen:
             continue
         seen.add(event_id)
-        sku = item.event.subject
+        sku = item.event.data.partition_key()
         before = levels.get(sku, StockLevels())
         after = moved(before, item.event.data)
         if after is None:

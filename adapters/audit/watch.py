@@ -67,6 +67,12 @@ class CheckMetrics:
         return start_http_server(port, addr=host, registry=self.registry)
 
 
+def is_cancelling() -> bool:
+    """True when the running task has been asked to stop (a CancelledError raised inside an audit is not that)."""
+    task = asyncio.current_task()
+    return task is not None and task.cancelling() > 0
+
+
 async def watch(
     audit: Callable[[], Awaitable[AuditReport]],
     metrics: CheckMetrics,
@@ -74,14 +80,16 @@ async def watch(
     *,
     interval_s: float,
     on_report: Callable[[AuditReport], None],
-    on_failure: Callable[[Exception], None],
+    on_failure: Callable[[BaseException], None],
 ) -> int:
     """Audit every `interval_s` until `stop` is set; return how many runs were made."""
     runs = 0
     while not stop.is_set():
         try:
             report = await audit()
-        except Exception as error:  # a watcher outlives a broker or database hiccup; the next run tries again
+        except (Exception, asyncio.CancelledError) as error:  # a watcher outlives a broker or database hiccup
+            if is_cancelling():
+                raise  # the watcher itself is being stopped, not an audit that failed
             log.warning("audit failed: %s", error)
             metrics.record_failure()
             on_failure(error)

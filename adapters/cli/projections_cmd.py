@@ -379,8 +379,11 @@ def orders_show(
 
     with _connected(_views(Settings())) as conn:
         order = queries.get_order(conn, order_id)
+        refused = [] if order is not None else queries.refused_placements(conn, order_id)
     if order is None:
         console.print(f"[yellow]no order {order_id}[/]")
+        for step in refused:  # the order processor never took it: say why, where ops look for the order
+            console.print(f"its placement was dead-lettered ({step['refusal_code']}): {step['refusal_reason']}")
         raise typer.Exit(1)
     if as_json:  # the API's order detail: the ledger, payments, parcels and a timeline that says what was refused
         print_json(OrderDetail.model_validate(order).model_dump(mode="json"))

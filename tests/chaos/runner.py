@@ -26,7 +26,7 @@ from tests.chaos.fleet import Fleet, Kill
 from tests.chaos.producer import ForeignProducer, Where
 from tests.chaos.settle import NeverQuiet, Settler, wait_until_joined
 from tests.chaos.verdict import CheckResult, Outcome, dump_log, read_outcome, run_oms_check, shown_in_orders_view
-from tests.chaos.workload import Mix, Plan, draw_plan
+from tests.chaos.workload import WRONG_PARTITION_ORDER, Mix, Plan, draw_plan
 
 Say = Callable[[str], None]
 
@@ -65,8 +65,8 @@ class ChaosResult:
     outcome: Outcome = field(default_factory=Outcome)
     check: CheckResult | None = None
     failure: str | None = None  # the run could not be judged (never quiet, a record not delivered)
-    # Placements the order processor dead-lettered that the orders view shows anyway (issue 12): reported, not
-    # judged here, since `oms check` folds the views with the projections' own code and so agrees with them.
+    # Placements the order processor dead-lettered that the orders view shows anyway: judged here, from outside,
+    # since `oms check` folds the views with the projections' own code and so would agree with them.
     refused_but_shown: dict[str, str] = field(default_factory=dict)
     wall_s: float = 0.0
 
@@ -78,6 +78,7 @@ class ChaosResult:
             and self.check.is_clean
             and not self.outcome.problems
             and not self.unexpected_exits
+            and not self.refused_but_shown
         )
 
     def killed(self) -> Counter[str]:
@@ -88,6 +89,8 @@ class ChaosResult:
         found += self.unexpected_exits + self.outcome.problems
         if self.check is not None and not self.check.is_clean:
             found.append(f"oms check: {self.check.describe()}")
+        if self.refused_but_shown:
+            found.append(f"dead-lettered placements in the orders view: {self.refused_but_shown}")
         return found
 
     def summary(self) -> str:
@@ -103,8 +106,6 @@ class ChaosResult:
             f"  oms check: {self.check.describe() if self.check else 'not run'}",
         ]
         lines += [f"  FINDING: {finding}" for finding in self.findings()]
-        if self.refused_but_shown:
-            lines.append(f"  note: dead-lettered placements in the orders view: {self.refused_but_shown}")
         lines.append(f"  data and logs: {self.root}")
         return "\n".join(lines)
 
@@ -240,7 +241,10 @@ async def _judge(result: ChaosResult) -> None:
     """Also when the run never got quiet: what the audit then finds is the best evidence of what is stuck."""
     result.outcome = await read_outcome(result.bootstrap, result.prefix, result.plan.orders, result.poison_landed)
     result.check = await asyncio.to_thread(run_oms_check, result.bootstrap, result.prefix, result.root)
-    result.refused_but_shown = shown_in_orders_view(result.root / "oms.sqlite3", result.plan.stray_orders)
+    shown = shown_in_orders_view(result.root / "oms.sqlite3", result.plan.stray_orders)
+    if "orders" in result.outcome.poison_missed.get("poison:wrong-partition", []):
+        shown.pop(WRONG_PARTITION_ORDER, None)  # not dead-lettered (issue 12, pipeline): applied, so an order
+    result.refused_but_shown = shown
     (result.root / "check.json").write_bytes(_json(dict(result.check.report)))
 
 

@@ -224,6 +224,10 @@ def _redeliveries(plan: Plan, rng: random.Random, mix: Mix, orders: int) -> None
         plan.sends.append(Planned(at, f"again:{original.tag}", original.topic, original.key, again_of=original.tag))
 
 
+WRONG_PARTITION_ORDER = "poison-partition"
+"""The order id of the placement sent to the wrong partition (`--wrong-partition`)."""
+
+
 def _poison(
     plan: Plan, rng: random.Random, load_s: float, partitions: int, plenty: list[str], *, wrong_partition: bool
 ) -> None:
@@ -244,7 +248,7 @@ def _poison(
         ("oversized", topics.ORDERS, b"poison-huge", lambda: b'{"pad": "' + b"x" * 300_000 + b'"}', None),
     ]
     if wrong_partition:
-        placement = _stray_order(plan, rng, "poison-partition")
+        placement = _stray_order(plan, rng, WRONG_PARTITION_ORDER)
         records.append(("wrong-partition", topics.ORDERS, b"poison-partition", placement, elsewhere))
     for name, topic, key, build, partition in records:
         tag = f"poison:{name}"

@@ -1,7 +1,9 @@
-"""Hostile records (and one empty log) that the pipeline, the views or the audit do not yet handle as the contract
+"""Hostile records (and one empty log) that the pipeline, the views or the audit did not handle as the contract
 says (issue 12, found while building the topic fuzz test and the chaos runs). Each test states what the contract
-asks and is expected to fail until the owner of the code named in its reason fixes it; the marks are strict, so a
-fix turns the test into a failure that asks for its mark to go.
+asks. Those still marked are expected to fail until the owner of the code named in their reason fixes it; the marks
+are strict, so a fix turns the test into a failure that asks for its mark to go. Fixed: a dead-lettered placement is
+no order in the views, the audit's stock fold leaves out what the inventory processor dead-lettered, and `oms check`
+on an empty log is clean.
 """
 
 from __future__ import annotations
@@ -15,7 +17,6 @@ from sqlalchemy import text
 
 from adapters.audit.log import read_log
 from adapters.bootstrap import ensure_pipeline_topics, pipeline_config
-from adapters.kafka_offsets import log_end_offsets
 from adapters.projection_runner import build_runners, run_projections
 from adapters.settings import Settings
 from adapters.sql import engine_for
@@ -72,10 +73,7 @@ class Pipeline:
         await Settler(self.bootstrap, self.prefix, self.root, self.root, projections=()).wait(quiet_s=1, timeout_s=90)
 
     async def dead_letters(self) -> dict[Where, str]:
-        topic = f"{self.prefix}{topics.DEADLETTER}"
-        if not any((await log_end_offsets(self.bootstrap, [topic])).values()):
-            return {}  # (read_log on nothing but empty partitions dies of a CancelledError inside aiokafka)
-        raw = await read_log(self.bootstrap, [topic])
+        raw = await read_log(self.bootstrap, [f"{self.prefix}{topics.DEADLETTER}"])
         letters = [decode(record.value).data for record in raw.records]
         return {
             (letter.source_topic, letter.source_partition, letter.source_offset): letter.kind
@@ -148,11 +146,6 @@ async def test_a_forged_type_header_does_not_hide_a_placement(pipeline: Pipeline
     assert decided or where in await pipeline.dead_letters()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="projections: the orders view applies an oms.order.placed wherever it sits, also one the order processor "
-    "dead-lettered (wrong key or partition, key not UTF-8): the order shows as placed and paid, for ever",
-)
 async def test_a_placement_dead_lettered_for_its_key_is_no_order_in_the_views(pipeline: Pipeline) -> None:
     order = b.order_placed(lines={b.unique_sku("KEY"): 1})
     where = pipeline.send(topics.ORDERS, b"not-its-key", encode(order))
@@ -166,12 +159,6 @@ async def test_a_placement_dead_lettered_for_its_key_is_no_order_in_the_views(pi
     assert rows == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="adapters/audit (and projections/inventory): the stock fold leaves out only adjustments dead-lettered as "
-    "`rejected`, so a stock event the inventory processor never applied (wrong key or partition, over 256 KiB) "
-    "is counted, and `oms check` reports stock below zero that the processor never had",
-)
 async def test_oms_check_does_not_count_stock_the_processor_never_applied(pipeline: Pipeline) -> None:
     sku = b.unique_sku("ADJ")
     adjusted = new_event(StockAdjusted(sku=sku, delta=-4, reason="count"), source="tests")
@@ -182,12 +169,6 @@ async def test_oms_check_does_not_count_stock_the_processor_never_applied(pipeli
     assert [v["subject"] for v in check.report["violations"] if v["invariant"] == "stock_bounds"] == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="adapters/audit: with every audited topic empty, read_log stops its consumer before aiokafka's "
-    "reset-committed task ever ran; stop() re-raises that task's CancelledError, which `oms check` does not catch "
-    "(it catches Exception): it dies with exit code 1, the code that means violations, and prints no report",
-)
 async def test_oms_check_on_an_empty_log_is_clean(kafka_bootstrap: str, topic_prefix: str, tmp_path: Path) -> None:
     settings = Settings(topic_prefix=topic_prefix, partitions=PARTITIONS, data_dir=tmp_path)
     await ensure_pipeline_topics(pipeline_config(settings, kafka_bootstrap))

@@ -35,6 +35,7 @@ from projections.rows import table_rows
 from projections.schema import create_tables
 from projections.simulate import simulated_history
 from projections.tracking import tracked_offsets
+from tests.integration.refused_records import REFUSED_ORDERS, with_refused_records
 
 PARTITIONS = 4
 MakeEngine = Callable[[], Engine]
@@ -78,7 +79,9 @@ def events() -> list[Event[EventData]]:
 
 @pytest.fixture(scope="module")
 def records(events: list[Event[EventData]]) -> list[Record]:
-    return as_records(events)
+    """The history, and records the processors dead-lettered (`tests.integration.refused_records`): every view and
+    fold below must be as if these were not on the log."""
+    return with_refused_records(as_records(events), events, PARTITIONS)
 
 
 def _postgres_reachable(url: str) -> bool:
@@ -125,6 +128,7 @@ def test_views_fold_the_history(make_engine: MakeEngine, events, records) -> Non
     with engine.connect() as conn:
         orders = queries.list_orders(conn, limit=1000)
         assert len(orders) == len(placed) == queries.count_orders(conn)
+        assert [order_id for order_id in REFUSED_ORDERS if queries.get_order(conn, order_id)] == []
         assert {o["status"] for o in orders} <= set(STATUSES)
         shipped = queries.get_order(conn, next(o["order_id"] for o in orders if o["status"] == "delivered"))
         assert shipped is not None and shipped["tracking_number"] and shipped["carrier"] == "simship"

@@ -12,6 +12,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from aiokafka import AIOKafkaProducer
 from sqlalchemy import Engine, func, select
 
 from adapters.kafka_admin import ensure_topics, public_topic_names
@@ -26,7 +27,9 @@ from projections.projector import INVENTORY, ORDERS
 from projections.replay import replay
 from projections.schema import tracking
 from projections.simulate import simulated_history
+from tests.chaos.hostile import home_partition
 from tests.integration.harness import produce
+from tests.integration.refused_records import REFUSED_ORDERS, refused_records
 from tests.integration.test_projections_contract import independent_stock_fold, snapshot
 
 pytestmark = pytest.mark.integration
@@ -58,20 +61,24 @@ async def test_live_views_resume_and_equal_their_replay(
     half = len(events) // 2
 
     await produce(kafka_bootstrap, topic_prefix, events[:half])
-    await project(settings, kafka_bootstrap, views, archive)
-    await produce(kafka_bootstrap, topic_prefix, events[half:])
+    letters = await produce_refused(kafka_bootstrap, topic_prefix, events)  # records the processors dead-letter...
+    await project(settings, kafka_bootstrap, views, archive)  # ...which the views take, not knowing it yet
+    with views.connect() as conn:
+        assert queries.get_order(conn, "refused-partition") is not None, "the dead letter is still to come"
+    await produce(kafka_bootstrap, topic_prefix, [*letters, *events[half:]])  # their dead letters take them back
     await project(settings, kafka_bootstrap, views, archive)  # a new consumer resumes from the tracked offsets
 
     placed = {e.subject for e in events if e.type == "oms.order.placed"}
     with views.connect() as conn:
         assert queries.count_orders(conn) == len(placed)
+        assert [order_id for order_id in REFUSED_ORDERS if queries.get_order(conn, order_id)] == []
         statuses = {o["status"] for o in queries.list_orders(conn, limit=1000)}
         assert {"delivered", "cancelled", "returned"} <= statuses
         for sku in {e.subject for e in events if e.data.topic == topics.INVENTORY}:
             row = queries.get_sku(conn, sku)
             assert row is not None and (row["on_hand"], row["reserved"]) == independent_stock_fold(events, sku)
     with archive.connect() as conn:
-        assert history.count(conn) == len(events)
+        assert history.count(conn) == len(events) + 2 * len(letters)
         for projection in (ORDERS, INVENTORY):
             fresh = engine_for(f"sqlite:///{tmp_path / f'replay-{projection.name}.sqlite3'}")
             replay(conn, fresh, projection, batch=500)
@@ -82,6 +89,25 @@ async def test_live_views_resume_and_equal_their_replay(
         moment = stock_events[len(stock_events) // 2].time
         at = history.stock_at(conn, sku, moment)
         assert (at["on_hand"], at["reserved"]) == independent_stock_fold([e for e in events if e.time <= moment], sku)
+
+
+async def produce_refused(bootstrap: str, prefix: str, history: list[Event[EventData]]) -> list[Event[EventData]]:
+    """Records the processors dead-letter (`tests.integration.refused_records`), where a producer would put them;
+    returns the dead letters the processors would write of them, for the test to send when it wants."""
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks=1)
+    await producer.start()
+    letters = []
+    try:
+        for refused in refused_records(history):
+            key = refused.record_key.encode()
+            moved = (home_partition(key, PARTITIONS) + refused.partition_shift) % PARTITIONS
+            partition = moved if refused.partition_shift else None
+            topic = f"{prefix}{refused.topic}"
+            landed = await producer.send_and_wait(topic, key=key, value=refused.value(), partition=partition)
+            letters.append(refused.dead_letter(landed.topic, landed.partition, landed.offset))
+    finally:
+        await producer.stop()
+    return letters
 
 
 def _applied(engine: Engine) -> int:

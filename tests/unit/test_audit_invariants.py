@@ -14,6 +14,7 @@ from events import (
     StockAdjusted,
     StockCommitted,
     StockReserved,
+    decode,
     encode,
     natural_id,
     new_event,
@@ -124,6 +125,56 @@ def test_an_adjustment_counts_unless_the_inventory_processor_refused_it() -> Non
     )
     log.add(new_event(dead, source="oms.pipeline.inventory", id=natural_id("dead", "MUG")))
     assert log.audit().is_clean
+
+
+def dead_letter(
+    position: tuple[str, int, int], kind: str, original: bytes, *, processor: str = "inventory"
+) -> DeadLetterRecorded:
+    topic, partition, offset = position
+    return DeadLetterRecorded(
+        original_key="?",
+        source_topic=f"{PREFIX}{topic}",
+        source_partition=partition,
+        source_offset=offset,
+        processor=processor,
+        kind=kind,  # type: ignore[arg-type]
+        reason=f"{kind} (test)",
+        original=base64.b64encode(original[:100]).decode(),
+    )
+
+
+def test_a_stock_record_dead_lettered_for_any_reason_is_left_out() -> None:
+    """Not only a refused adjustment: a record on the wrong key or partition, or over 256 KiB, was never applied."""
+    log = HandLog()
+    clean_story(log)
+    for minutes, kind in enumerate(("wrong_key", "wrong_partition", "oversized", "invalid_key")):
+        adjustment = log.add(inbound(StockAdjusted(sku="MUG", delta=-100, reason=kind), 40 + minutes))
+        where = log.records[-1]
+        dead = dead_letter(("oms.inventory", where.partition, where.offset), kind, encode(adjustment))
+        log.add(inbound(dead, 41 + minutes))
+    report = log.audit()
+    assert report.is_clean, [violation.message for violation in report.violations]
+
+
+def test_a_dead_letter_leaves_out_the_record_at_its_position_not_every_record_with_its_id() -> None:
+    """A copy of the receipt, with the same id, sent to another partition and dead-lettered there: the receipt
+    on its own partition still counts (matching the dead letter by id would take the 5 mugs away)."""
+    log = HandLog()
+    clean_story(log)
+    receipt = next(decode(record.value) for record in log.records if record.topic == f"{PREFIX}oms.inventory")
+    assert receipt.type == "oms.stock.received"
+    copy = log.append(f"{PREFIX}oms.inventory", "MUG", encode(receipt), partition=1)
+    log.add(inbound(dead_letter(("oms.inventory", 1, copy.offset), "wrong_partition", copy.value), 50))
+    report = log.audit()
+    assert report.is_clean, [violation.message for violation in report.violations]
+
+
+def test_stock_is_folded_by_the_sku_in_the_data_not_the_envelope_subject() -> None:
+    log = HandLog()
+    clean_story(log)
+    adjustment = inbound(StockAdjusted(sku="MUG", delta=-100, reason="count"), 40)
+    log.add(adjustment.model_copy(update={"subject": "TEA"}))
+    assert kinds(log.audit()) == [("stock_bounds", "MUG"), ("stock_bounds", "MUG")]
 
 
 # --- 3. no effect twice ---------------------------------------------------------------------

@@ -3,6 +3,7 @@ create the views."""
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 
 import orjson
@@ -12,8 +13,10 @@ from typer.testing import CliRunner
 
 from adapters.cli import app
 from adapters.sql import engine_for
+from events import DeadLetterRecorded, Event, EventData, encode, new_event
 from pipeline.rules.orders import payment_expired
-from projections.projector import INVENTORY, prepare_views
+from projections.archive import Record
+from projections.projector import INVENTORY, ORDERS, apply_records, prepare_views
 from tests.unit.rules_support import at, paid, placed, reserved
 from tests.unit.test_api_order_ledger import split_order_story
 from tests.unit.view_support import Story
@@ -80,3 +83,35 @@ def test_reading_before_any_projection_creates_nothing(views: Path) -> None:
     engine = engine_for(f"sqlite:///{views}")
     assert inspect(engine).get_table_names() == []
     engine.dispose()
+
+
+def test_a_placement_the_order_processor_dead_lettered_is_no_order_and_says_why(views: Path) -> None:
+    order = placed("o-refused", {"MUG-1": 1})
+    records = [
+        Record("oms.orders", 1, 0, "not-its-key", encode(order)),
+        Record("oms.deadletter", 0, 0, "not-its-key", encode(dead_letter_of(order))),
+    ]
+    engine = engine_for(f"sqlite:///{views}")
+    with engine.begin() as conn:
+        prepare_views(conn, ORDERS)
+        prepare_views(conn, INVENTORY)
+        apply_records(conn, ORDERS, records)
+    engine.dispose()
+    result = CliRunner().invoke(app, ["orders", "show", "o-refused"])
+    assert result.exit_code == 1
+    assert "no order o-refused" in result.output
+    assert "dead-lettered (wrong_key): the record's key is 'not-its-key'" in result.output
+
+
+def dead_letter_of(order: Event[EventData]) -> Event[EventData]:
+    letter = DeadLetterRecorded(
+        original_key="not-its-key",
+        source_topic="oms.orders",
+        source_partition=1,
+        source_offset=0,
+        processor="orders",
+        kind="wrong_key",
+        reason="the record's key is 'not-its-key'; oms.order.placed must be keyed by 'o-refused'",
+        original=base64.b64encode(encode(order)).decode(),
+    )
+    return new_event(letter, source="oms.pipeline.orders")

@@ -227,11 +227,11 @@ def test_every_event_gets_a_readable_summary() -> None:
 def test_apply_records_drops_redelivered_ids_and_skips_tracked_offsets() -> None:
     engine = create_engine("sqlite://")
     received = encode(on(StockReceived(sku="MUG", qty=5)))
-    records = [Record("inv", 0, 0, "MUG", received), Record("inv", 0, 1, "MUG", received)]  # same id twice
+    same_id_twice = [Record("oms.inventory", 0, 0, "MUG", received), Record("oms.inventory", 0, 1, "MUG", received)]
     with engine.begin() as conn:
         create_tables(conn, INVENTORY.tables)
-        assert apply_records(conn, INVENTORY, records) == 1
-        assert apply_records(conn, INVENTORY, records) == 0
-        assert apply_records(conn, INVENTORY, [Record("inv", 0, 2, "MUG", b"not json")]) == 0
+        assert apply_records(conn, INVENTORY, same_id_twice) == 1
+        assert apply_records(conn, INVENTORY, same_id_twice) == 0
+        assert apply_records(conn, INVENTORY, [Record("oms.inventory", 0, 2, "MUG", b"not json")]) == 0
         [row] = table_rows(conn, inventory)
     assert row["on_hand"] == 5

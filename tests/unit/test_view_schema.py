@@ -16,6 +16,7 @@ def test_an_orders_view_of_the_old_layout_is_dropped_with_its_positions_and_inve
     with engine.begin() as conn:
         old.create_all(conn)
         create_tables(conn, INVENTORY.tables)
+        conn.execute(view_schemas.insert(), [{"projection": "inventory", "version": INVENTORY.schema_version}])
         conn.execute(old.tables["orders"].insert(), [{"order_id": "o-1", "paid_amount": "9.00"}])
         record_offsets(conn, ORDERS.name, {("oms.orders", 0): 41})
         record_offsets(conn, INVENTORY.name, {("oms.inventory", 0): 7})
@@ -30,7 +31,7 @@ def test_an_orders_view_of_the_old_layout_is_dropped_with_its_positions_and_inve
         assert tracked_offsets(conn, ORDERS.name) == {}  # the runner reads the log from its start
         assert tracked_offsets(conn, INVENTORY.name) == {("oms.inventory", 0): 7}
         versions = dict(conn.execute(select(view_schemas.c.projection, view_schemas.c.version)).all())
-    assert versions == {"orders": ORDERS.schema_version, "inventory": 1}
+    assert versions == {"orders": ORDERS.schema_version, "inventory": INVENTORY.schema_version}
 
     with engine.begin() as conn:  # the next start finds its own version: nothing is dropped
         record_offsets(conn, ORDERS.name, {("oms.orders", 0): 3})
