@@ -19,7 +19,7 @@ from adapters.audit.findings import INVARIANTS, Violation, violation_counts
 from adapters.audit.invariants import cancelled_orders_shipped, effects_repeated, orders_without_decision
 from adapters.audit.log import AuditTopics, RawLog, decoded_log, read_log
 from adapters.audit.parcels import dispatches_not_applied, shipments_not_dispatched
-from adapters.audit.stock import stock_out_of_bounds
+from adapters.audit.stock import decided_stock_out_of_bounds, stock_out_of_bounds
 from adapters.audit.views import (
     VIEW_PROJECTIONS,
     ViewSnapshot,
@@ -76,6 +76,7 @@ def audit_records(
     violations = [
         *orders_without_decision(log.events, now=now, grace=grace),
         *stock_out_of_bounds(log.events),
+        *decided_stock_out_of_bounds(log.changelogs),
         *effects_repeated(log.events),
         *cancelled_orders_shipped(log.events),
         *shipments_not_dispatched(log.events, now=now, grace=grace),

@@ -7,12 +7,16 @@ import uuid
 from datetime import timedelta
 from decimal import Decimal
 
+import orjson
+
 from events import (
     DeadLetterRecorded,
     OrderShipped,
     RefundIssued,
     StockAdjusted,
     StockCommitted,
+    StockReceived,
+    StockReleased,
     StockReserved,
     decode,
     encode,
@@ -268,3 +272,31 @@ def test_a_position_that_disappears_is_a_rewind_and_a_record_that_is_not_json_is
 
     invariants = [invariant for invariant, _ in kinds(log.audit())]
     assert invariants == ["changelog_monotonic", "changelog_readable"]
+
+
+def test_reservations_a_lagging_worker_appends_after_a_later_adjustment_are_in_bounds() -> None:
+    """Chaos seed 8006: a worker decided a receipt (4 units, reserved at once for waiting orders) and, in the same
+    batch, a count of -1 after it; the batch's outputs landed after the count on the log. The processor never had
+    more reserved than on hand; read in log order it looked so."""
+    log = HandLog()
+    receipt = log.add(inbound(StockReceived(sku="JAM", qty=4)))
+    log.add(inbound(StockAdjusted(sku="JAM", delta=-1, reason="cycle count")))
+    for order_id, qty in (("o-1", 1), ("o-2", 1), ("o-3", 2)):
+        log.add(then(receipt, f"reserve:{order_id}", StockReserved(sku="JAM", order_id=order_id, qty=qty)))
+    log.add(
+        then(receipt, "release:o-3", StockReleased(sku="JAM", order_id="o-3", qty=2, reason="x", was_reserved=True))
+    )
+    assert kinds(log.audit()) == []
+
+    log.add(then(receipt, "reserve:o-4", StockReserved(sku="JAM", order_id="o-4", qty=5)))
+    assert kinds(log.audit()) == [("stock_bounds", "JAM")], "a reservation beyond any order of the two is found"
+
+
+def test_a_state_the_inventory_processor_wrote_with_more_reserved_than_on_hand_is_found() -> None:
+    log = HandLog()
+    clean_story(log)
+    state = {"s": {"sku": "MUG", "on_hand": 2, "reservations": {"o-1": 2, "o-2": 1}}, "o": {"a.oms.inventory:0": 9}}
+    log.changelog("sku_to_stock", "MUG", None, raw=orjson.dumps(state))
+    report = log.audit()
+    assert kinds(report) == [("stock_bounds", "MUG")]
+    assert report.violations[0].details == {"bound": "reserved above on hand", "decided": {"on_hand": 2, "reserved": 3}}
