@@ -223,6 +223,7 @@ def build_pipeline(
     async def on_revoked(sender: Any, /, *args: Any, signal: Any = None, **kwargs: Any) -> None:
         for stage in stages:
             stage.state.revoke()
+            await stage.state.flush()
 
     async def on_assigned(sender: Any, /, *args: Any, signal: Any = None, **kwargs: Any) -> None:
         assigned = kwargs.get("assigned", args[0] if args else ())

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 
@@ -20,6 +21,9 @@ import orjson
 from pipeline.ports import ChangelogReader, LocalStateStore, StateWrite
 
 log = logging.getLogger(__name__)
+
+FLUSH_EVERY_S = 2.0
+FLUSH_IDS = 20_000
 
 
 @dataclass(frozen=True)
@@ -57,6 +61,11 @@ class StageState:
         self._current: set[int] = set()  # restored partitions read to the changelog's end since the last rebalance
         self._restoring = asyncio.Lock()
         self._generation = 0  # a restore that a rebalance overtook must not mark its partition current
+        # Written to the changelog, not yet to the local copy (which is written now and then, not every batch:
+        # a crash loses only what the changelog still has, read again from the copy's position at the restore).
+        self._unflushed: dict[int, dict[bytes, StateWrite]] = {}
+        self._unflushed_ids: set[str] = set()
+        self._flushed_at = time.monotonic()
 
     # -- ownership, told by the consumer group ---------------------------------------------------------------
 
@@ -95,6 +104,7 @@ class StageState:
 
     async def _restore(self, partitions: list[int]) -> None:
         generation = self._generation
+        await self.flush()  # the local copy must hold this worker's own writes before it moves past them
         starts: dict[int, tuple[dict[bytes, bytes], int]] = {}
         for partition in partitions:
             if partition in self._partitions:  # kept over a rebalance: read only what was written since
@@ -137,10 +147,14 @@ class StageState:
         return list(self._partitions.get(partition, {}).items())
 
     def applied(self, event_ids: list[str]) -> set[str]:
-        return self.store.applied(self.stage, event_ids) if event_ids else set()
+        if not event_ids:
+            return set()
+        recent = self._unflushed_ids.intersection(event_ids)
+        older = [event_id for event_id in event_ids if event_id not in recent]
+        return recent | self.store.applied(self.stage, older) if older else recent
 
     async def saved(self, writes: dict[int, list[StateWrite]], landed: dict[int, Written | None]) -> None:
-        """Keep what was just written to the changelog (and acknowledged) in memory and in the local copy."""
+        """Keep what was just written to the changelog (and acknowledged) in memory, and in the local copy soon."""
         for partition, partition_writes in writes.items():
             states = self._partitions.get(partition)
             if states is not None:
@@ -149,8 +163,21 @@ class StageState:
             where = landed.get(partition)
             position = self._positions.get(partition)
             # The local copy reaches past these records only if nobody wrote between them and what it had read.
-            moved = where is not None and position is not None and where.first_offset == position
-            new_position = where.first_offset + where.count if moved and where is not None else None
-            if new_position is not None:
-                self._positions[partition] = new_position
-            await asyncio.to_thread(self.store.save, self.stage, partition, partition_writes, new_position)
+            if where is not None and position is not None and where.first_offset == position:
+                self._positions[partition] = where.first_offset + where.count
+            pending = self._unflushed.setdefault(partition, {})
+            for write in partition_writes:
+                earlier = pending.get(write.key)
+                ids = (*earlier.applied_ids, *write.applied_ids) if earlier else write.applied_ids
+                pending[write.key] = StateWrite(write.key, write.value, ids)
+                self._unflushed_ids.update(write.applied_ids)
+        if time.monotonic() - self._flushed_at >= FLUSH_EVERY_S or len(self._unflushed_ids) >= FLUSH_IDS:
+            await self.flush()
+
+    async def flush(self) -> None:
+        """Write what the changelog has and the local copy has not yet, with how far the copy now goes."""
+        unflushed, self._unflushed, self._unflushed_ids = self._unflushed, {}, set()
+        self._flushed_at = time.monotonic()
+        for partition, pending in unflushed.items():
+            position = self._positions.get(partition)
+            await asyncio.to_thread(self.store.save, self.stage, partition, list(pending.values()), position)

@@ -48,11 +48,42 @@ async def test_own_writes_move_the_local_position_only_when_nobody_wrote_in_betw
     await state.restore({0})
     offset = changelog.append(0, b"k", record(1, "a"))
     await state.saved({0: [StateWrite(b"k", record(1, "a"), ("a",))]}, {0: Written(0, offset, 1)})
+    await state.flush()
     assert store.positions[("stage", 0)] == 1
     changelog.append(0, b"x", record(7))  # a write this worker did not make
     offset = changelog.append(0, b"k", record(2, "b"))
     await state.saved({0: [StateWrite(b"k", record(2, "b"), ("b",))]}, {0: Written(0, offset, 1)})
+    await state.flush()
     assert store.positions[("stage", 0)] == 1, "the gap must be read from the changelog at the next restore"
+
+
+async def test_the_local_copy_is_written_now_and_then_and_an_applied_id_counts_before_it_is() -> None:
+    changelog, store = FakeChangelog(), FakeLocalStore()
+    state = StageState("stage", "log", store, changelog)
+    await state.restore({0})
+    offset = changelog.append(0, b"k", record(1, "a"))
+    await state.saved({0: [StateWrite(b"k", record(1, "a"), ("a",))]}, {0: Written(0, offset, 1)})
+    assert store.states.get(("stage", 0), {}) == {}, "not written to the local copy at every batch"
+    assert state.applied(["a", "b"]) == {"a"}, "an id applied since the last flush is known all the same"
+    await state.flush()
+    assert store.states[("stage", 0)] == {b"k": record(1, "a")} and store.ids["stage"] == {"a"}
+
+
+async def test_a_catch_up_never_moves_the_local_copy_past_own_writes_it_does_not_hold() -> None:
+    """Another worker wrote after this one's unflushed writes: the catch-up must not record a position past them
+    in the local copy without them."""
+    changelog, store = FakeChangelog(), FakeLocalStore()
+    state = StageState("stage", "log", store, changelog)
+    state.assign({0})
+    await state.restore({0})
+    offset = changelog.append(0, b"mine", record(1, "a"))
+    await state.saved({0: [StateWrite(b"mine", record(1, "a"), ("a",))]}, {0: Written(0, offset, 1)})
+    state.revoke()
+    changelog.append(0, b"theirs", record(2, "b"))
+    await state.restore({0})
+    fresh = StageState("stage", "log", store, FakeChangelog())  # a restart that finds an empty changelog
+    await fresh.restore({0})
+    assert fresh.get(0, b"mine") == record(1, "a") and fresh.get(0, b"theirs") == record(2, "b")
 
 
 async def test_after_a_rebalance_an_owned_partition_is_caught_up_before_use_and_others_are_forgotten() -> None:
