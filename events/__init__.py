@@ -14,6 +14,7 @@ from events.notifications import NotificationRequested, NotificationSent
 from events.orders import (
     BackorderedLine,
     OrderAwaitingPayment,
+    OrderBackorderCleared,
     OrderBackordered,
     OrderCancelled,
     OrderCancelRejected,
@@ -68,6 +69,7 @@ __all__ = [
     "NotificationRequested",
     "NotificationSent",
     "OrderAwaitingPayment",
+    "OrderBackorderCleared",
     "OrderBackordered",
     "OrderCancelRejected",
     "OrderCancelRequested",

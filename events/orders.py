@@ -167,6 +167,13 @@ class OrderBackordered(_OrderEvent):
     lines: tuple[BackorderedLine, ...]
 
 
+class OrderBackorderCleared(_OrderEvent):
+    """Lines that waited for stock got it (the order ships when the rest of it allows: payment, other lines)."""
+
+    event_type = "oms.order.backorder_cleared"
+    skus: tuple[Sku, ...] = Field(min_length=1)
+
+
 class OrderConfirmed(_OrderEvent):
     """Every line (or, for split shipment, the lines in `lines`) is reserved and the order is paid."""
 
@@ -222,6 +229,7 @@ ORDER_EVENTS: tuple[type[EventData], ...] = (
     OrderAwaitingPayment,
     OrderPaymentExpired,
     OrderBackordered,
+    OrderBackorderCleared,
     OrderConfirmed,
     OrderCancelled,
     OrderCancelRejected,

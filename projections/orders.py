@@ -24,6 +24,7 @@ from events import (
     Event,
     EventData,
     OrderAwaitingPayment,
+    OrderBackorderCleared,
     OrderBackordered,
     OrderCancelled,
     OrderChanged,
@@ -61,6 +62,7 @@ ROW_EVENTS: tuple[type[EventData], ...] = (
     OrderCancelled,
     OrderAwaitingPayment,
     OrderBackordered,
+    OrderBackorderCleared,
     OrderConfirmed,
     OrderHandedOver,
     OrderShipped,
@@ -161,6 +163,8 @@ def _apply_progress(row: Row, event: Event[EventData]) -> bool:
             row["lines"] = [{**line, "backorder_announced": line["sku"] in waiting} for line in row["lines"]]
             row.update(backordered_at=row["backordered_at"] or event.time, eta=data.eta)
             row["backordered_units"] = max(row["backordered_units"] or 0, sum(line.qty for line in data.lines))
+        case OrderBackorderCleared():
+            progress.with_lines_flagged(row, data.skus, backorder_announced=False)
         case OrderConfirmed():
             row["confirmed_at"] = row["confirmed_at"] or event.time
             progress.with_lines_flagged(row, data.skus, backorder_announced=False)

@@ -21,6 +21,7 @@ from events import (
     NotificationRequested,
     NotificationSent,
     OrderAwaitingPayment,
+    OrderBackorderCleared,
     OrderBackordered,
     OrderCancelled,
     OrderCancelRejected,
@@ -115,6 +116,7 @@ _SUMMARIES: dict[type[EventData], Callable[[Any], str]] = {
     OrderBackordered: lambda d: (
         f"backordered: {_lines(d.lines)}" + (f", eta {d.eta.date().isoformat()}" if d.eta else ", eta unknown")
     ),
+    OrderBackorderCleared: lambda d: f"stock came in for {', '.join(d.skus)}",
     OrderConfirmed: lambda d: "confirmed: reserved and paid for",
     OrderChanged: lambda d: f"changed ({d.reason}): now {_lines(d.lines)}, total {_money(d.total)}",
     OrderCancelled: lambda d: f"cancelled: {d.reason}",

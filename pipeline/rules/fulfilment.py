@@ -7,6 +7,7 @@ from datetime import datetime
 from events import (
     BackorderedLine,
     LineQty,
+    OrderBackorderCleared,
     OrderBackordered,
     OrderConfirmed,
     OrderDelivered,
@@ -34,7 +35,13 @@ def reserve_line(state: OrderState, data: StockReserved) -> Outcome:
     line = state.line(data.sku)
     if _is_stale(state, line, data.revision) or line.stock == "reserved":
         return state, ()
-    return state.with_line(line.model_copy(update={"stock": "reserved", "eta": None})), ()
+    reserved = state.with_line(line.model_copy(update={"stock": "reserved", "eta": None}))
+    if line.stock != "backordered":
+        return reserved, ()
+    # No longer announced as waiting: should it wait again (a change), the customer is told again.
+    announced = tuple(waiting for waiting in state.announced_backorder if waiting.sku != data.sku)
+    cleared = OrderBackorderCleared(order_id=state.order_id, skus=(data.sku,))
+    return reserved.model_copy(update={"announced_backorder": announced}), ((f"backorder_cleared:{data.sku}", cleared),)
 
 
 def backorder_line(state: OrderState, data: StockReservationFailed) -> Outcome:

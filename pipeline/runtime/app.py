@@ -13,6 +13,7 @@ from events import (
     Event,
     EventData,
     OrderAwaitingPayment,
+    OrderBackorderCleared,
     OrderBackordered,
     OrderCancelled,
     OrderCancelRejected,
@@ -59,6 +60,7 @@ INVENTORY_OUTPUTS = event_types(StockReserved, StockReservationFailed, StockRele
 ORDER_OUTPUTS = event_types(
     OrderAwaitingPayment,
     OrderBackordered,
+    OrderBackorderCleared,
     OrderConfirmed,
     OrderCancelled,
     OrderCancelRejected,

@@ -206,3 +206,13 @@ def reported_refund(order_id: str, payment_id: str, value: str) -> Event[EventDa
         order_id=order_id, payment_id=payment_id, refund_id=f"r-{value}", amount=Decimal(value), currency="EUR"
     )
     return new_event(data, source="tests", time=at(1))
+
+
+def test_a_waiting_line_that_gets_its_stock_while_the_order_waits_for_money_no_longer_shows_backordered() -> None:
+    """The processor said awaiting payment while the view still said backordered: nothing told the view."""
+    story = Story().then(placed("o-wait", {MUG: 1}, paid=False), failed("o-wait", MUG, 1))
+    assert story.row("o-wait")["status"] == "backordered"
+    story.then(reserved("o-wait", MUG, 1, from_backorder=True))
+    row = story.row("o-wait")
+    assert row["status"] == "awaiting_payment"
+    assert [line["backordered"] for line in row["lines"]] == [False]

@@ -11,6 +11,7 @@ from events import (
     LineQty,
     NotificationRequested,
     OrderAwaitingPayment,
+    OrderBackorderCleared,
     OrderCancelled,
     OrderChanged,
     OrderConfirmed,
@@ -187,3 +188,14 @@ def test_a_line_cancelled_on_a_split_order_after_the_first_parcel_left_refunds_o
     outputs = flow.when(change_requested(ORDER, {TEA: 0}))
     assert [(r.amount, r.cause) for r in of_type(outputs, RefundIssued)] == [(Decimal("10.00"), "change")]
     assert flow.state is not None and flow.state.status == "shipped", "everything left on the order has left"
+
+
+def test_stock_for_a_waiting_line_of_an_unpaid_order_is_told_and_a_new_wait_is_announced_again() -> None:
+    """Found when the views were built: a backordered line that got its stock while the order waited for money
+    emitted nothing, so the view kept it backordered; and the order remembered its last backorder announcement
+    for good, so the same wait later was never told."""
+    flow = orders().given(placed(ORDER, {MUG: 1}, paid=False), failed(ORDER, MUG, 1))
+    assert flow.when(reserved(ORDER, MUG, 1, from_backorder=True)) == [
+        OrderBackorderCleared(order_id=ORDER, skus=(MUG,))
+    ]
+    assert flow.state is not None and flow.state.announced_backorder == ()

@@ -15,6 +15,7 @@ from events import (
     LineQty,
     NotificationRequested,
     OrderAwaitingPayment,
+    OrderBackorderCleared,
     OrderBackordered,
     OrderCancelled,
     OrderConfirmed,
@@ -225,7 +226,12 @@ def test_a_new_eta_for_a_waiting_line_is_announced_and_restock_confirms() -> Non
         OrderBackordered(order_id=ORDER, eta=ETA1, lines=(BackorderedLine(sku=MUG, qty=2, eta=ETA1),))
     ]
     outputs = flow.when(reserved(ORDER, MUG, 2, from_backorder=True))
-    assert [type(data).__name__ for data in outputs] == ["OrderConfirmed", "ShipmentRequested", "NotificationRequested"]
+    assert [type(data).__name__ for data in outputs] == [
+        "OrderBackorderCleared",
+        "OrderConfirmed",
+        "ShipmentRequested",
+        "NotificationRequested",
+    ]
     assert flow.state is not None and [(line.stock, line.eta) for line in flow.state.lines] == [("reserved", None)]
 
 
@@ -251,9 +257,10 @@ def test_split_policy_ships_reserved_lines_at_once_and_the_rest_later() -> None:
         complete=False,
     )
     assert flow.when(reserved(ORDER, TEA, 1, from_backorder=True)) == [
+        OrderBackorderCleared(order_id=ORDER, skus=(TEA,)),
         ShipmentRequested(
             order_id=ORDER, shipment_id=f"{ORDER}-S2", lines=(LineQty(sku=TEA, qty=1),), shipping_address=ADDRESS
-        )
+        ),
     ], "confirmed once; the second shipment just goes"
     shipped = of_type(flow.when(dispatched(ORDER, f"{ORDER}-S2", {TEA: 1}, tracking="T-2")), OrderShipped)
     assert [s.complete for s in shipped] == [True]
