@@ -19,8 +19,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 from sqlalchemy import Connection, Engine, func, or_, select
 
+from adapters.cli.errors import SetupError
 from adapters.settings import Settings
-from adapters.sql import archive_engine, engine_for, views_engine
+from adapters.sql import archive_url, engine_for, existing_engine
 from projections import archive as history
 from projections import queries
 from projections.projector import ARCHIVE, INVENTORY, ORDERS, Projection, UnknownProjection, projection_named
@@ -102,17 +103,33 @@ def _connected(engine: Engine) -> Iterator[Connection]:
 
 
 def _views(settings: Settings) -> Engine:
-    engine = views_engine(settings)
+    """The views `oms project` (or `oms demo`) wrote; a database without them is refused, and none is created."""
+    tables = [*ORDERS.tables, *INVENTORY.tables]
+    engine = existing_engine(settings.views_url, [table.name for table in tables])
+    if engine is None:
+        raise SetupError(_nothing_in(settings, settings.views_url, "no views"))
     with engine.begin() as conn:
-        create_tables(conn, [*ORDERS.tables, *INVENTORY.tables])
+        create_tables(conn, tables)
     return engine
 
 
-def _archive(settings: Settings) -> Engine:
-    engine = archive_engine(settings)
+def _archive(settings: Settings, *, create: bool = False) -> Engine:
+    """The history archive; unless `create`, one that does not exist yet is refused, and none is created."""
+    url = archive_url(settings)
+    engine = engine_for(url) if create else existing_engine(url, [table.name for table in ARCHIVE.tables])
+    if engine is None:
+        raise SetupError(_nothing_in(settings, url, "no history archive"))
     with engine.begin() as conn:
         create_tables(conn, ARCHIVE.tables)
     return engine
+
+
+def _nothing_in(settings: Settings, url: str, what: str) -> str:
+    if settings.database_url:
+        return f"{what} in the database of OMS_DATABASE_URL: run `oms project` against it first, or fix the URL"
+    looked_at = Path(url.removeprefix("sqlite:///")).resolve()
+    chosen = f"OMS_DATA_DIR={settings.data_dir}" if "data_dir" in settings.model_fields_set else "OMS_DATA_DIR unset"
+    return f"{what} at {looked_at} ({chosen}): set OMS_DATA_DIR to the folder `oms demo` or `oms project` wrote"
 
 
 # --- oms project ----------------------------------------------------------------------------
@@ -327,7 +344,7 @@ def seed_history(
     """Fill the archive with a synthetic history (benchmarks and demos)."""
     from adapters.archive_store import seed_archive
 
-    with _connected(_archive(Settings())) as conn:
+    with _connected(_archive(Settings(), create=True)) as conn:
         count = seed_archive(conn, orders=orders, seed=seed)
         conn.commit()
     console.print(f"archived {count} simulated events")

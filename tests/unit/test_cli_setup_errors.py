@@ -1,5 +1,5 @@
-"""Issue 16, items 4 and 7: what `oms` says when the set-up is wrong (a refused setting, a database that does not
-answer) and what its help shows."""
+"""Issue 16, items 3, 4 and 7: what `oms` says when the set-up is wrong (a data folder without views, a refused
+setting, a database that does not answer) and what its help shows."""
 
 from __future__ import annotations
 
@@ -26,6 +26,48 @@ def oms(*args: str) -> Result:
 
 def lines(result: Result) -> list[str]:
     return [line for line in result.output.splitlines() if line.strip()]
+
+
+# --- item 3: a data folder without views ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "command", [["orders", "list"], ["orders", "show", "WEB-1"], ["inventory", "list"], ["inventory", "show", "MUG"]]
+)
+def test_a_read_command_refuses_a_folder_without_views_and_creates_nothing(
+    command: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    wrong = tmp_path / "typo-data"
+    monkeypatch.setenv("OMS_DATA_DIR", str(wrong))
+
+    result = oms(*command)
+
+    assert result.exit_code == 2, result.output
+    assert f"no views at {wrong / 'oms.sqlite3'}" in result.output
+    assert "OMS_DATA_DIR" in result.output
+    assert not wrong.exists(), "a read command created the data folder"
+
+
+def test_an_unset_data_folder_is_named_as_unset_and_not_created(tmp_path: Path) -> None:
+    result = oms("orders", "list")
+
+    assert result.exit_code == 2
+    assert f"no views at {tmp_path / 'oms-data' / 'oms.sqlite3'} (OMS_DATA_DIR unset)" in result.output
+    assert not (tmp_path / "oms-data").exists()
+
+
+@pytest.mark.parametrize("command", [["history", "WEB-1"], ["export", "--out", "x.parquet"], ["replay", "orders"]])
+def test_archive_reads_refuse_a_folder_without_an_archive(
+    command: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("OMS_DATA_DIR", str(tmp_path / "empty"))
+    (tmp_path / "empty").mkdir()
+
+    result = oms(*command)
+
+    assert result.exit_code == 2, result.output
+    assert "no history archive at" in result.output
+    assert not (tmp_path / "empty" / "history.sqlite3").exists()
 
 
 # --- item 4: settings, databases and filters ------------------------------------------------
