@@ -20,6 +20,7 @@ from rich.table import Table
 from sqlalchemy import Connection, Engine, func, or_, select
 
 from adapters.cli.errors import SetupError
+from adapters.order_statuses import OrderStatus
 from adapters.settings import Settings
 from adapters.sql import archive_url, engine_for, existing_engine
 from projections import archive as history
@@ -357,7 +358,7 @@ SKU_COLUMNS = ["sku", "on_hand", "reserved", "available", "incoming_qty", "backo
 
 
 def orders_list(
-    status: str | None = typer.Option(None, "--status", help="placed, awaiting_payment, backordered, ..."),
+    status: OrderStatus | None = typer.Option(None, "--status", help="Only orders in this status."),
     channel: str | None = typer.Option(None, "--channel"),
     customer: str | None = typer.Option(None, "--customer", help="Customer email."),
     since: str | None = typer.Option(None, "--from", help="Placed at or after (ISO 8601)."),
@@ -367,7 +368,7 @@ def orders_list(
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
 ) -> None:
     """List orders, newest first."""
-    filters = {"status": status, "channel": channel, "customer": customer}
+    filters = {"status": status and status.value, "channel": channel, "customer": customer}
     with _connected(_views(Settings())) as conn:
         rows = queries.list_orders(
             conn, **filters, placed_from=parse_time(since), placed_to=parse_time(until), limit=limit, offset=offset

@@ -1,5 +1,5 @@
 """Issue 16, items 3, 4 and 7: what `oms` says when the set-up is wrong (a data folder without views, a refused
-setting, a database that does not answer) and what its help shows."""
+setting, a database that does not answer, a filter no order can match) and what its help shows."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from typer.testing import CliRunner, Result
 
 from adapters.broker import free_port
 from adapters.cli import app
+from projections.orders import STATUSES
 
 
 @pytest.fixture(autouse=True)
@@ -123,6 +124,14 @@ def test_debug_lets_the_traceback_through(debug: list[str], monkeypatch: pytest.
     result = oms(*args)
 
     assert isinstance(result.exception, OperationalError)
+
+
+def test_an_unknown_status_is_refused_with_the_statuses_there_are(tmp_path: Path) -> None:
+    result = oms("orders", "list", "--status", "bogus")
+
+    assert result.exit_code == 2
+    assert "'bogus' is not one of" in result.output
+    assert all(status in result.output for status in STATUSES)
 
 
 # --- item 7: help that says what a command takes ----------------------------------------------
