@@ -75,13 +75,30 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def _rich_table(title: str, rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> Table:
+def _rich_table(title: str, rows: Sequence[dict[str, Any]], columns: Sequence[str], key: str | None = None) -> Table:
+    """A table that cuts no value short: a narrow terminal folds them onto more lines, the `key` column (an id
+    to paste into another command) last of all, so that it stays on one line whenever the terminal allows."""
     table = Table(title=title)
     for column in columns:
-        table.add_column(column.replace("_", " "))
+        if column == key:
+            widest = max((len(_text(row.get(column))) for row in rows), default=0)
+            table.add_column(column.replace("_", " "), no_wrap=True, overflow="fold", min_width=widest)
+        else:
+            table.add_column(column.replace("_", " "), overflow="fold")
     for row in rows:
         table.add_row(*(_text(row.get(column)) for column in columns))
     return table
+
+
+def _print_rows(title: str, rows: Sequence[dict[str, Any]], columns: Sequence[str], key: str, plain: bool) -> None:
+    """A table on a terminal; with `--plain`, or when the output goes to a pipe or a file, tab-separated lines
+    of whole values under a header line."""
+    if plain or not console.is_terminal:
+        typer.echo("\t".join(columns))
+        for row in rows:
+            typer.echo("\t".join(_text(row.get(column)) for column in columns))
+        return
+    console.print(_rich_table(title, rows, columns, key=key))
 
 
 def _fields_table(title: str, row: dict[str, Any], skip: Sequence[str] = ()) -> Table:
@@ -355,6 +372,7 @@ def seed_history(
 
 ORDER_COLUMNS = ["order_id", "status", "channel", "customer_email", "total_amount", "currency", "placed_at"]
 SKU_COLUMNS = ["sku", "on_hand", "reserved", "available", "incoming_qty", "backordered_qty", "is_low"]
+PLAIN_HELP = "Tab-separated lines of whole values (the default when the output is not a terminal)."
 
 
 def orders_list(
@@ -366,6 +384,7 @@ def orders_list(
     limit: int = typer.Option(50, "--limit", min=1, max=queries.MAX_LIMIT),
     offset: int = typer.Option(0, "--offset", min=0),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+    plain: bool = typer.Option(False, "--plain", help=PLAIN_HELP),
 ) -> None:
     """List orders, newest first."""
     filters = {"status": status and status.value, "channel": channel, "customer": customer}
@@ -377,7 +396,7 @@ def orders_list(
     if as_json:
         print_json({"items": rows, "total": total, "limit": limit, "offset": offset})
         return
-    console.print(_rich_table(f"orders {offset + 1}-{offset + len(rows)} of {total}", rows, ORDER_COLUMNS))
+    _print_rows(f"orders {offset + 1}-{offset + len(rows)} of {total}", rows, ORDER_COLUMNS, "order_id", plain)
 
 
 def orders_show(
@@ -403,6 +422,7 @@ def inventory_list(
     limit: int = typer.Option(100, "--limit", min=1, max=queries.MAX_LIMIT),
     offset: int = typer.Option(0, "--offset", min=0),
     as_json: bool = typer.Option(False, "--json"),
+    plain: bool = typer.Option(False, "--plain", help=PLAIN_HELP),
 ) -> None:
     """List stock per sku."""
     with _connected(_views(Settings())) as conn:
@@ -410,7 +430,7 @@ def inventory_list(
     if as_json:
         print_json(rows)
         return
-    console.print(_rich_table("inventory", rows, SKU_COLUMNS))
+    _print_rows("inventory", rows, SKU_COLUMNS, "sku", plain)
 
 
 def inventory_show(
