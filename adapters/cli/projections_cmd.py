@@ -9,6 +9,7 @@ import signal
 import time
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +26,16 @@ from adapters.settings import Settings
 from adapters.sql import archive_url, engine_for, existing_engine
 from projections import archive as history
 from projections import queries
-from projections.projector import ARCHIVE, INVENTORY, ORDERS, Projection, UnknownProjection, projection_named
+from projections.projector import (
+    ARCHIVE,
+    INVENTORY,
+    ORDERS,
+    PROJECTIONS,
+    VIEWS,
+    Projection,
+    UnknownProjection,
+    projection_named,
+)
 from projections.schema import archive, create_tables
 from projections.schema import tracking as tracking_table
 
@@ -268,8 +278,11 @@ def _show_timeline(conn: Connection, order_id: str, as_json: bool) -> None:
 # --- oms replay -----------------------------------------------------------------------------
 
 
+ReplayView = StrEnum("ReplayView", [(name, name) for name in dict.fromkeys([*VIEWS, *PROJECTIONS, "all"])])  # type: ignore[misc]
+
+
 def replay_cmd(
-    view: str = typer.Argument(..., help="orders, timeline, customers, analytics, inventory or all."),
+    view: ReplayView = typer.Argument(..., help="The view to rebuild (all: orders and inventory)."),
     since: str | None = typer.Option(None, "--from", help="Only events at or after this time (ISO 8601)."),
     until: str | None = typer.Option(None, "--until", help="Only events at or before this time: the view as at then."),
     into: str | None = typer.Option(
@@ -281,11 +294,11 @@ def replay_cmd(
     from projections.replay import replay
 
     try:
-        projections = [ORDERS, INVENTORY] if view == "all" else [projection_named(view)]
+        projections = [ORDERS, INVENTORY] if view == "all" else [projection_named(view.value)]
     except UnknownProjection as exc:
         raise typer.BadParameter(str(exc)) from None
     settings = Settings()
-    url = into or f"sqlite:///{settings.data_dir / f'replay-{view}-{datetime.now(UTC):%Y%m%dT%H%M%S}.sqlite3'}"
+    url = into or f"sqlite:///{settings.data_dir / f'replay-{view.value}-{datetime.now(UTC):%Y%m%dT%H%M%S}.sqlite3'}"
     target = engine_for(url)
     _refuse_unless_fresh(target, projections)
     bounds = {"since": parse_time(since), "until": parse_time(until)}
@@ -293,7 +306,7 @@ def replay_cmd(
         total = sum(_archived_count(conn, p, **bounds) for p in projections)
         events, seconds = 0, 0.0
         with _progress() as progress:
-            task = progress.add_task(f"replaying {view}", total=total)
+            task = progress.add_task(f"replaying {view.value}", total=total)
             for projection in projections:
                 result = replay(
                     conn, target, projection, batch=batch, progress=lambda n: progress.advance(task, n), **bounds

@@ -12,6 +12,7 @@ from typer.testing import CliRunner, Result
 from adapters.broker import free_port
 from adapters.cli import app
 from projections.orders import STATUSES
+from projections.projector import PROJECTIONS, VIEWS
 
 
 @pytest.fixture(autouse=True)
@@ -137,10 +138,21 @@ def test_an_unknown_status_is_refused_with_the_statuses_there_are(tmp_path: Path
 # --- item 7: help that says what a command takes ----------------------------------------------
 
 
-@pytest.mark.parametrize("command", [[], ["orders", "list"], ["demo"], ["check"]])
+@pytest.mark.parametrize("command", [[], ["orders", "list"], ["demo"], ["replay"], ["check"]])
 def test_help_shows_no_value_for_a_flag(command: list[str]) -> None:
     result = oms(*command, "--help")
 
     assert result.exit_code == 0
     assert "<bool>" not in result.output
     assert "--help" in result.output
+
+
+def test_replay_accepts_what_its_help_lists_and_its_error_lists_the_same() -> None:
+    accepted = {*VIEWS, *PROJECTIONS, "all"}
+
+    shown = oms("replay", "--help").output
+    refused = oms("replay", "bogus")
+
+    assert refused.exit_code == 2
+    assert all(name in shown for name in accepted), shown
+    assert all(f"'{name}'" in refused.output for name in accepted), refused.output
