@@ -7,7 +7,8 @@ import asyncio
 import typer
 from rich.console import Console
 
-from adapters.broker import kafka_bootstrap
+from adapters.broker import cannot_listen, free_port, kafka_bootstrap
+from adapters.cli.errors import SetupError
 from adapters.settings import Settings
 
 
@@ -23,7 +24,22 @@ def demo(
     from adapters.demo.runner import run_demo
 
     settings = Settings()
+    refuse_taken_ports(settings)
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     log_path = settings.data_dir / "broker.log"
     with kafka_bootstrap(settings.kafka_bootstrap, port=settings.broker_port, log_path=log_path) as bootstrap:
         asyncio.run(run_demo(settings, bootstrap, rate, seconds, Console()))
+
+
+def refuse_taken_ports(settings: Settings) -> None:
+    """Before anything starts: the demo's API needs its port, and a fixed broker port must be free too."""
+    wanted = [("OMS_API_PORT", settings.api_host, settings.api_port, "the demo's API and dashboard")]
+    if not settings.kafka_bootstrap and settings.broker_port:
+        wanted.append(("OMS_BROKER_PORT", "127.0.0.1", settings.broker_port, "the embedded broker"))
+    for variable, host, port, user in wanted:
+        reason = cannot_listen(host, port)
+        if reason:
+            raise SetupError(
+                f"{user} cannot listen on {host}:{port} ({reason}): set {variable} to a free port, "
+                f"e.g. {variable}={free_port(host)} ./dev demo"
+            )
