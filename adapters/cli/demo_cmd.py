@@ -20,7 +20,11 @@ def demo(
     rate: float = typer.Option(5.0, "--rate", help="Orders per second the simulated channels send."),
     seconds: float | None = typer.Option(None, "--seconds", help="Stop after this long (default: until Ctrl-C)."),
 ) -> None:
-    """Start the broker, processors, projections and API, and send demo traffic from several channels."""
+    """Start the broker, processors, projections and API, and send demo traffic from several channels.
+
+    Exit code: 0 stopped as asked, 1 a process of the demo stopped by itself, 2 it could not start (a port taken,
+    a setting refused).
+    """
     from adapters.demo.runner import run_demo
 
     settings = Settings()
@@ -28,7 +32,9 @@ def demo(
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     log_path = settings.data_dir / "broker.log"
     with kafka_bootstrap(settings.kafka_bootstrap, port=settings.broker_port, log_path=log_path) as bootstrap:
-        asyncio.run(run_demo(settings, bootstrap, rate, seconds, Console()))
+        stopped_as_asked = asyncio.run(run_demo(settings, bootstrap, rate, seconds, Console()))
+    if not stopped_as_asked:
+        raise typer.Exit(1)
 
 
 def refuse_taken_ports(settings: Settings) -> None:
