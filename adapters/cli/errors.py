@@ -88,10 +88,9 @@ def _kafka_problem(error: BaseException) -> SetupError | None:
     if not isinstance(error, KafkaConnectionError):
         return None
     configured = _configured("OMS_KAFKA_BOOTSTRAP")
-    where = f"OMS_KAFKA_BOOTSTRAP={configured}" if configured else "--bootstrap"
+    where = f"OMS_KAFKA_BOOTSTRAP={configured} (or --bootstrap)" if configured else "--bootstrap"
     return SetupError(
-        f"Kafka did not answer: {_first_line(error)}\ncheck {where}, or unset it to start the embedded broker "
-        f"{DEBUG_HINT}",
+        f"Kafka did not answer: {_first_line(error)}\ncheck {where} and that the broker runs {DEBUG_HINT}",
         EXIT_UNREACHABLE,
     )
 

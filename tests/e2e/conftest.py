@@ -1,6 +1,7 @@
-"""One running system (worker, projections, API) for every e2e module that needs one: starting a stack costs
+"""One running system (worker, projections, API) for the e2e modules that need one: starting a stack costs
 more than all the API and dashboard tests on it, and each test makes its own orders and skus (unique tags).
-Package-scoped, so it is stopped before the integration tests run."""
+Package-scoped, so it is stopped before the integration tests run; under `./dev test`'s processes, each process
+that runs these modules starts one."""
 
 from __future__ import annotations
 

@@ -135,6 +135,18 @@ def test_an_unknown_status_is_refused_with_the_statuses_there_are(tmp_path: Path
     assert all(status in result.output for status in STATUSES)
 
 
+def test_an_unreachable_kafka_is_two_lines_naming_the_address(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    address = f"127.0.0.1:{free_port()}"
+    monkeypatch.setenv("OMS_KAFKA_BOOTSTRAP", address)
+    monkeypatch.setenv("OMS_DATA_DIR", str(tmp_path))
+
+    result = oms("project", "--until-caught-up")
+
+    assert result.exit_code == 3, result.output
+    assert "Kafka did not answer" in result.output
+    assert f"OMS_KAFKA_BOOTSTRAP={address}" in result.output
+
+
 # --- item 7: help that says what a command takes ----------------------------------------------
 
 
