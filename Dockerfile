@@ -8,12 +8,13 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /src
 # Only what the package needs, so a change to tests or docs does not invalidate the install layer.
-COPY pyproject.toml README.md ./
+# constraints.txt pins every dependency to the versions CI last passed with, as `./dev` installs them.
+COPY pyproject.toml constraints.txt README.md LICENSE ./
 COPY events ./events
 COPY pipeline ./pipeline
 COPY projections ./projections
 COPY adapters ./adapters
-RUN pip install . \
+RUN pip install -c constraints.txt . \
     && useradd --create-home --uid 10001 oms \
     && mkdir -p /var/lib/oms \
     && chown oms /var/lib/oms

@@ -39,6 +39,16 @@ def free_port(host: str = "127.0.0.1") -> int:
         return int(sock.getsockname()[1])
 
 
+def cannot_listen(host: str, port: int) -> str | None:
+    """Why a server could not listen on host:port now (e.g. "address already in use"), or None when it could.
+    Bound as uvicorn binds (SO_REUSEADDR), so a port only lingering in TIME_WAIT counts as free."""
+    try:
+        with socket.create_server((host, port)):
+            return None
+    except OSError as error:
+        return os.strerror(error.errno).lower() if error.errno else str(error)
+
+
 def answers_metadata(host: str, port: int, timeout: float = 1.0) -> bool:
     """True when a Kafka Metadata (v0) request to host:port gets a well-formed reply."""
     client_id = b"oms-probe"

@@ -1,4 +1,7 @@
-"""All configuration, read once at start-up from `OMS_*` environment variables."""
+"""All configuration, read once at start-up from `OMS_*` environment variables.
+
+Every field's description is the README's configuration table (`python -m adapters.settings_doc --write`
+regenerates it; a test fails when the two differ)."""
 
 from __future__ import annotations
 
@@ -9,58 +12,102 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+
+# Settings read by name at the moment they are needed, one variable per channel (not a field: the names vary).
+PER_CHANNEL_SETTINGS = {
+    "OMS_CHANNEL_SECRET_<CHANNEL>": (
+        "unset",
+        "Webhook signing secret per sender: `SHOPIFY`, `WOOCOMMERCE`, `NATIVE`, `PAYMENTS`, `CARRIER` (e.g. "
+        "`OMS_CHANNEL_SECRET_SHOPIFY`); unset: that sender's webhooks are taken only with an ops key.",
+    ),
+}
+
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="OMS_", env_file=None, extra="ignore")
 
     kafka_bootstrap: str | None = Field(
-        default=None, description="Kafka bootstrap servers; unset means start the embedded broker."
+        default=None, description="Kafka bootstrap servers of a real cluster; unset: start the embedded broker."
     )
     database_url: str | None = Field(
-        default=None, description="SQLAlchemy URL of the views database; unset means SQLite under data_dir."
+        default=None,
+        description="SQLAlchemy URL of the views and the history archive (e.g. "
+        "`postgresql+psycopg://user@host/db`); unset: SQLite files under `OMS_DATA_DIR`.",
     )
-    data_dir: Path = Field(default=Path("oms-data"), description="Where SQLite views, archive and outbox live.")
-    partitions: int = Field(default=8, ge=1, le=256, description="Partitions per topic when we create topics.")
-    replication_factor: int = Field(default=1, ge=1)
-    broker_port: int = Field(default=0, ge=0, le=65535, description="Embedded broker port; 0 picks a free one.")
+    data_dir: Path = Field(
+        default=Path("oms-data"),
+        description="SQLite views and archive, the intake store, the processors' state copy, the file outbox, logs. "
+        "Read commands refuse a folder that holds no views.",
+    )
+    partitions: int = Field(default=8, ge=1, le=256, description="Partitions of the topics we create.")
+    replication_factor: int = Field(
+        default=1, ge=1, description="Replication factor of the topics we create (1 on the embedded broker)."
+    )
+    broker_port: int = Field(default=0, ge=0, le=65535, description="Port of the embedded broker; 0 picks a free one.")
     fetch_max_wait_ms: int = Field(
         default=25,
         ge=1,
         le=5000,
-        description="How long the worker's and projector's fetches wait for data: lower is faster per hop, higher "
-        "costs less when idle (the embedded broker holds an empty fetch for all of it).",
+        description="How long the worker's fetches wait for data (the projector's: at least 50): lower is faster "
+        "per hop, higher costs less when idle (the embedded broker holds an empty fetch for all of it).",
     )
     batch_within_ms: int = Field(
         default=25,
         ge=0,
         le=5000,
-        description="How long a processor gathers a batch (up to 500 messages) before running it: longer batches "
-        "mean fewer, larger writes to the broker, at that cost in latency per hop.",
+        description="How long a processor gathers a batch (at most 500 messages) before running it: longer means "
+        "fewer, larger writes to the broker, and that much more latency per hop.",
     )
-    topic_prefix: str = Field(default="", description="Prefix for every topic name (tests use it to isolate runs).")
+    topic_prefix: str = Field(
+        default="", description="Prefix of every topic name (isolates tests and tenants on one cluster)."
+    )
     pipeline_app: str = Field(
-        default="oms-pipeline", description="Faust app id: the processors' consumer group and table names."
+        default="oms-pipeline",
+        description="Faust app id: the processors' consumer group, and the start of their changelog topics' names.",
     )
-    payment_timeout_s: float = Field(default=1800.0, gt=0, description="Unpaid orders are cancelled after this.")
+    payment_timeout_s: float = Field(
+        default=1800.0, gt=0, description="Unpaid orders are cancelled after this many seconds."
+    )
     split_shipments: bool = Field(default=False, description="Ship available lines first instead of whole orders.")
-    notifier: Literal["outbox", "smtp"] = "outbox"
-    smtp_host: str = "127.0.0.1"
-    smtp_port: int = 25
-    smtp_username: str | None = None
-    smtp_password: SecretStr | None = None
-    smtp_sender: str = "orders@example.com"
-    carrier: Literal["simulated"] = "simulated"
-    api_host: str = "127.0.0.1"
-    api_port: int = 8000
-    api_keys: Annotated[list[SecretStr], NoDecode] = Field(
-        default_factory=list, description="Comma-separated ops API keys."
+    notifier: Literal["outbox", "smtp"] = Field(
+        default="outbox",
+        description="`outbox`: one `.eml` file per message under `OMS_DATA_DIR/outbox`; `smtp`: send through "
+        "`OMS_SMTP_*`.",
     )
-    log_level: str = "INFO"
+    smtp_host: str = Field(default="127.0.0.1", description="SMTP server of the `smtp` notifier.")
+    smtp_port: int = Field(default=25, ge=1, le=65535, description="Its port.")
+    smtp_username: str | None = Field(default=None, description="SMTP user name; unset: no log-in.")
+    smtp_password: SecretStr | None = Field(default=None, description="SMTP password.")
+    smtp_sender: str = Field(default="orders@example.com", description="The From address of customer messages.")
+    carrier: Literal["simulated"] = Field(default="simulated", description="The carrier adapter that books shipments.")
+    api_host: str = Field(default="127.0.0.1", description="Address `oms api` (and the demo's API) listens on.")
+    api_port: int = Field(
+        default=8000, ge=1, le=65535, description="Port `oms api` (and the demo's API and dashboard) listens on."
+    )
+    api_keys: Annotated[list[SecretStr], NoDecode] = Field(
+        default_factory=list,
+        description="Comma-separated ops API keys (dashboard log-in, `Authorization: Bearer`); empty: ops "
+        "endpoints refuse everything (`oms demo` makes one per run).",
+    )
+    log_level: LogLevel = Field(
+        default="INFO",
+        description="Log level of the services, in any case; `debug` also makes the `oms` commands print the "
+        "traceback behind an error.",
+    )
 
     @field_validator("api_keys", mode="before")
     @classmethod
     def _split_api_keys(cls, raw: object) -> object:
         return _split_keys(raw) if isinstance(raw, str) else raw
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_case_level(cls, raw: object) -> object:
+        if not isinstance(raw, str):
+            return raw
+        level = raw.strip().upper()
+        return "WARNING" if level == "WARN" else level
 
     def channel_secret(self, channel: str) -> SecretStr | None:
         value = os.environ.get(f"OMS_CHANNEL_SECRET_{channel.upper()}")

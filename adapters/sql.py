@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Collection
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, make_url, text
+from sqlalchemy import Engine, create_engine, event, inspect, make_url, text
 
 from adapters.settings import Settings
 
@@ -34,6 +35,19 @@ def engine_for(url: str, *, schema: str | None = None, **options: Any) -> Engine
     if schema is not None:
         _use_schema(engine, schema)
     return engine
+
+
+def existing_engine(url: str, tables: Collection[str]) -> Engine | None:
+    """An engine for `url` when its database already holds one of `tables`; otherwise None, and nothing is
+    created (a SQLite file that does not exist stays so)."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() == "sqlite" and not (parsed.database and Path(parsed.database).is_file()):
+        return None
+    engine = engine_for(url)
+    if set(inspect(engine).get_table_names()) & set(tables):
+        return engine
+    engine.dispose()
+    return None
 
 
 def _sqlite_engine(url: str, database: str | None, **options: Any) -> Engine:

@@ -1,4 +1,5 @@
-"""Shared fixtures: one embedded broker per test session; each test isolates itself by topic prefix."""
+"""Shared fixtures: one embedded broker per test session; each test isolates itself by topic prefix. The run's
+profile (tests/profiles.py) decides how many examples property tests draw and whether `nightly` tests run."""
 
 from __future__ import annotations
 
@@ -9,6 +10,23 @@ from collections.abc import Iterator
 import pytest
 
 from adapters.broker import EmbeddedBroker
+from tests.profiles import NIGHTLY
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Outside the nightly run, leave out the tests that only repeat a default check with more examples."""
+    if NIGHTLY:
+        return
+    nightly = [item for item in items if item.get_closest_marker("nightly")]
+    if nightly:
+        config.hook.pytest_deselected(items=nightly)
+        items[:] = [item for item in items if not item.get_closest_marker("nightly")]
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    if NIGHTLY:
+        return "test profile: nightly (every example budget in full, nightly tests included)"
+    return "test profile: default (OMS_TEST_PROFILE=nightly runs the full example budgets and the nightly tests)"
 
 
 @pytest.fixture(scope="session")

@@ -14,14 +14,28 @@ from adapters.cli import (
     projections_cmd,
     schema_cmd,
 )
+from adapters.cli.errors import OmsGroup
 
 app = typer.Typer(
     name="oms",
+    cls=OmsGroup,
     help="Event-sourced order management: broker, pipeline, projections, API and tools.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_show_locals=False,
+    # Click-style help: Typer's Rich panels show every flag as taking a value (`--json <bool>`, `--help <bool>`).
+    rich_markup_mode=None,
 )
+
+
+@app.callback()
+def options(
+    debug: bool = typer.Option(
+        False, "--debug", help="Print the traceback behind an error (OMS_LOG_LEVEL=debug does too)."
+    ),
+) -> None:
+    """Event-sourced order management: broker, pipeline, projections, API and tools."""
+
 
 for module in (demo_cmd, bench_cmd, broker_cmd, schema_cmd, pipeline_cmd, projections_cmd, ops_cmd, check_cmd):
     module.register(app)

@@ -7,7 +7,8 @@ import logging
 
 import typer
 
-from adapters.broker import kafka_bootstrap
+from adapters.broker import cannot_listen, kafka_bootstrap
+from adapters.cli.errors import SetupError
 from adapters.settings import Settings
 
 
@@ -25,10 +26,14 @@ def api(
 ) -> None:
     """Serve the HTTP API (intake, ops actions, reads, tracking, /metrics) until Ctrl-C."""
     settings = Settings()
+    host, port = host or settings.api_host, port or settings.api_port
+    reason = cannot_listen(host, port)
+    if reason:
+        raise SetupError(f"cannot listen on {host}:{port} ({reason}): pass --port or set OMS_API_PORT to a free port")
     logging.basicConfig(level=settings.log_level)
     with kafka_bootstrap(bootstrap or settings.kafka_bootstrap, port=settings.broker_port) as servers:
         settings = settings.model_copy(update={"kafka_bootstrap": servers})
-        asyncio.run(_serve(settings, host or settings.api_host, port or settings.api_port))
+        asyncio.run(_serve(settings, host, port))
 
 
 async def _serve(settings: Settings, host: str, port: int) -> None:

@@ -9,6 +9,7 @@ import signal
 import time
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -17,13 +18,24 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
-from sqlalchemy import Connection, Engine, func, inspect, or_, select
+from sqlalchemy import Connection, Engine, func, or_, select
 
+from adapters.cli.errors import SetupError
+from adapters.order_statuses import OrderStatus
 from adapters.settings import Settings
-from adapters.sql import archive_engine, engine_for, views_engine
+from adapters.sql import archive_url, engine_for, existing_engine
 from projections import archive as history
 from projections import queries
-from projections.projector import ARCHIVE, INVENTORY, ORDERS, Projection, UnknownProjection, projection_named
+from projections.projector import (
+    ARCHIVE,
+    INVENTORY,
+    ORDERS,
+    PROJECTIONS,
+    VIEWS,
+    Projection,
+    UnknownProjection,
+    projection_named,
+)
 from projections.schema import archive, create_tables
 from projections.schema import tracking as tracking_table
 
@@ -73,13 +85,30 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def _rich_table(title: str, rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> Table:
+def _rich_table(title: str, rows: Sequence[dict[str, Any]], columns: Sequence[str], key: str | None = None) -> Table:
+    """A table that cuts no value short: a narrow terminal folds them onto more lines, the `key` column (an id
+    to paste into another command) last of all, so that it stays on one line whenever the terminal allows."""
     table = Table(title=title)
     for column in columns:
-        table.add_column(column.replace("_", " "))
+        if column == key:
+            widest = max((len(_text(row.get(column))) for row in rows), default=0)
+            table.add_column(column.replace("_", " "), no_wrap=True, overflow="fold", min_width=widest)
+        else:
+            table.add_column(column.replace("_", " "), overflow="fold")
     for row in rows:
         table.add_row(*(_text(row.get(column)) for column in columns))
     return table
+
+
+def _print_rows(title: str, rows: Sequence[dict[str, Any]], columns: Sequence[str], key: str, plain: bool) -> None:
+    """A table on a terminal; with `--plain`, or when the output goes to a pipe or a file, tab-separated lines
+    of whole values under a header line."""
+    if plain or not console.is_terminal:
+        typer.echo("\t".join(columns))
+        for row in rows:
+            typer.echo("\t".join(_text(row.get(column)) for column in columns))
+        return
+    console.print(_rich_table(title, rows, columns, key=key))
 
 
 def _fields_table(title: str, row: dict[str, Any], skip: Sequence[str] = ()) -> Table:
@@ -102,21 +131,31 @@ def _connected(engine: Engine) -> Iterator[Connection]:
 
 
 def _views(settings: Settings) -> Engine:
-    """The views database, to read: never created here (the projector creates and owns its tables)."""
-    engine = views_engine(settings)
-    missing = {t.name for t in (*ORDERS.tables, *INVENTORY.tables)} - set(inspect(engine).get_table_names())
-    if missing:
-        engine.dispose()
-        console.print(f"[yellow]no views at {engine.url!r} yet ({', '.join(sorted(missing))}): run `oms project`[/]")
-        raise typer.Exit(1)
+    """The views `oms project` (or `oms demo`) wrote; a database without them is refused, and none is created."""
+    tables = [*ORDERS.tables, *INVENTORY.tables]
+    engine = existing_engine(settings.views_url, [table.name for table in tables])
+    if engine is None:
+        raise SetupError(_nothing_in(settings, settings.views_url, "no views"))
     return engine
 
 
-def _archive(settings: Settings) -> Engine:
-    engine = archive_engine(settings)
+def _archive(settings: Settings, *, create: bool = False) -> Engine:
+    """The history archive; unless `create`, one that does not exist yet is refused, and none is created."""
+    url = archive_url(settings)
+    engine = engine_for(url) if create else existing_engine(url, [table.name for table in ARCHIVE.tables])
+    if engine is None:
+        raise SetupError(_nothing_in(settings, url, "no history archive"))
     with engine.begin() as conn:
         create_tables(conn, ARCHIVE.tables)
     return engine
+
+
+def _nothing_in(settings: Settings, url: str, what: str) -> str:
+    if settings.database_url:
+        return f"{what} in the database of OMS_DATABASE_URL: run `oms project` against it first, or fix the URL"
+    looked_at = Path(url.removeprefix("sqlite:///")).resolve()
+    chosen = f"OMS_DATA_DIR={settings.data_dir}" if "data_dir" in settings.model_fields_set else "OMS_DATA_DIR unset"
+    return f"{what} at {looked_at} ({chosen}): set OMS_DATA_DIR to the folder `oms demo` or `oms project` wrote"
 
 
 # --- oms project ----------------------------------------------------------------------------
@@ -239,8 +278,11 @@ def _show_timeline(conn: Connection, order_id: str, as_json: bool) -> None:
 # --- oms replay -----------------------------------------------------------------------------
 
 
+ReplayView = StrEnum("ReplayView", [(name, name) for name in dict.fromkeys([*VIEWS, *PROJECTIONS, "all"])])  # type: ignore[misc]
+
+
 def replay_cmd(
-    view: str = typer.Argument(..., help="orders, timeline, customers, analytics, inventory or all."),
+    view: ReplayView = typer.Argument(..., help="The view to rebuild (all: orders and inventory)."),
     since: str | None = typer.Option(None, "--from", help="Only events at or after this time (ISO 8601)."),
     until: str | None = typer.Option(None, "--until", help="Only events at or before this time: the view as at then."),
     into: str | None = typer.Option(
@@ -252,11 +294,11 @@ def replay_cmd(
     from projections.replay import replay
 
     try:
-        projections = [ORDERS, INVENTORY] if view == "all" else [projection_named(view)]
+        projections = [ORDERS, INVENTORY] if view == "all" else [projection_named(view.value)]
     except UnknownProjection as exc:
         raise typer.BadParameter(str(exc)) from None
     settings = Settings()
-    url = into or f"sqlite:///{settings.data_dir / f'replay-{view}-{datetime.now(UTC):%Y%m%dT%H%M%S}.sqlite3'}"
+    url = into or f"sqlite:///{settings.data_dir / f'replay-{view.value}-{datetime.now(UTC):%Y%m%dT%H%M%S}.sqlite3'}"
     target = engine_for(url)
     _refuse_unless_fresh(target, projections)
     bounds = {"since": parse_time(since), "until": parse_time(until)}
@@ -264,7 +306,7 @@ def replay_cmd(
         total = sum(_archived_count(conn, p, **bounds) for p in projections)
         events, seconds = 0, 0.0
         with _progress() as progress:
-            task = progress.add_task(f"replaying {view}", total=total)
+            task = progress.add_task(f"replaying {view.value}", total=total)
             for projection in projections:
                 result = replay(
                     conn, target, projection, batch=batch, progress=lambda n: progress.advance(task, n), **bounds
@@ -333,7 +375,7 @@ def seed_history(
     """Fill the archive with a synthetic history (benchmarks and demos)."""
     from adapters.archive_store import seed_archive
 
-    with _connected(_archive(Settings())) as conn:
+    with _connected(_archive(Settings(), create=True)) as conn:
         count = seed_archive(conn, orders=orders, seed=seed)
         conn.commit()
     console.print(f"archived {count} simulated events")
@@ -343,10 +385,11 @@ def seed_history(
 
 ORDER_COLUMNS = ["order_id", "status", "channel", "customer_email", "total_amount", "currency", "placed_at"]
 SKU_COLUMNS = ["sku", "on_hand", "reserved", "available", "incoming_qty", "backordered_qty", "is_low"]
+PLAIN_HELP = "Tab-separated lines of whole values (the default when the output is not a terminal)."
 
 
 def orders_list(
-    status: str | None = typer.Option(None, "--status", help="placed, awaiting_payment, backordered, ..."),
+    status: OrderStatus | None = typer.Option(None, "--status", help="Only orders in this status."),
     channel: str | None = typer.Option(None, "--channel"),
     customer: str | None = typer.Option(None, "--customer", help="Customer email."),
     since: str | None = typer.Option(None, "--from", help="Placed at or after (ISO 8601)."),
@@ -354,9 +397,10 @@ def orders_list(
     limit: int = typer.Option(50, "--limit", min=1, max=queries.MAX_LIMIT),
     offset: int = typer.Option(0, "--offset", min=0),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+    plain: bool = typer.Option(False, "--plain", help=PLAIN_HELP),
 ) -> None:
     """List orders, newest first."""
-    filters = {"status": status, "channel": channel, "customer": customer}
+    filters = {"status": status and status.value, "channel": channel, "customer": customer}
     with _connected(_views(Settings())) as conn:
         rows = queries.list_orders(
             conn, **filters, placed_from=parse_time(since), placed_to=parse_time(until), limit=limit, offset=offset
@@ -365,7 +409,7 @@ def orders_list(
     if as_json:
         print_json({"items": rows, "total": total, "limit": limit, "offset": offset})
         return
-    console.print(_rich_table(f"orders {offset + 1}-{offset + len(rows)} of {total}", rows, ORDER_COLUMNS))
+    _print_rows(f"orders {offset + 1}-{offset + len(rows)} of {total}", rows, ORDER_COLUMNS, "order_id", plain)
 
 
 def orders_show(
@@ -396,6 +440,7 @@ def inventory_list(
     limit: int = typer.Option(100, "--limit", min=1, max=queries.MAX_LIMIT),
     offset: int = typer.Option(0, "--offset", min=0),
     as_json: bool = typer.Option(False, "--json"),
+    plain: bool = typer.Option(False, "--plain", help=PLAIN_HELP),
 ) -> None:
     """List stock per sku."""
     with _connected(_views(Settings())) as conn:
@@ -403,7 +448,7 @@ def inventory_list(
     if as_json:
         print_json(rows)
         return
-    console.print(_rich_table("inventory", rows, SKU_COLUMNS))
+    _print_rows("inventory", rows, SKU_COLUMNS, "sku", plain)
 
 
 def inventory_show(

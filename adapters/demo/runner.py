@@ -1,23 +1,27 @@
-"""Runs the demo: broker, workers, projections, API and traffic, with live counters."""
+"""Runs the demo: broker, workers, projections, API and traffic, with live counters (a plain progress line when
+the output is not a terminal)."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import secrets
 import signal
-from collections import Counter
+from datetime import datetime
 from pathlib import Path
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from rich.console import Console
 from rich.live import Live
-from rich.table import Table
+from sqlalchemy import Engine
 
 from adapters.bootstrap import ensure_pipeline_topics, pipeline_config
 from adapters.demo.restore import archived_count, restore_log, wait_until_archived
 from adapters.demo.supervisor import Supervisor
+from adapters.demo.tally import Tally, counters_table, progress_line
 from adapters.demo.traffic import Simulator
+from adapters.kafka_offsets import log_end_offsets
 from adapters.settings import Settings
 from adapters.sql import archive_engine
 from events import DecodeError, Event, EventData, decode, encode, topics
@@ -36,58 +40,33 @@ class TopicPublisher:
         await asyncio.gather(*pending)
 
 
-async def watch(bootstrap: str, settings: Settings, counters: Counter[str], simulator: Simulator) -> None:
-    """Counts what the pipeline emits, and lets the simulated carrier deliver what was shipped."""
-    watched = [settings.topic(t) for t in (topics.ORDERS, topics.NOTIFICATIONS, topics.DEADLETTER, topics.INVENTORY)]
-    consumer = AIOKafkaConsumer(*watched, bootstrap_servers=bootstrap, auto_offset_reset="latest")
+async def watch(bootstrap: str, topic_names: list[str], tally: Tally, simulator: Simulator) -> None:
+    """Counts every event on the watched topics from the start of the log, and lets the simulated carrier deliver
+    what this run shipped (what an earlier run shipped was dealt with then)."""
+    consumer = AIOKafkaConsumer(*topic_names, bootstrap_servers=bootstrap, auto_offset_reset="earliest")
     await consumer.start()
-    seen: set[str] = set()
     try:
         async for record in consumer:
             try:
                 event = decode(record.value)
             except DecodeError:
-                counters["undecodable"] += 1
+                tally.add_undecodable(record.topic, record.partition, record.offset)
                 continue
-            if str(event.id) in seen:
-                continue
-            seen.add(str(event.id))
-            counters[event.type] += 1
-            if event.type == "oms.order.shipped":
-                simulator.deliver(event.subject, event.data.tracking_number)  # type: ignore[attr-defined]
-            elif event.type == "oms.stock.low":
-                simulator.reorder(event.subject, event.data.suggested_reorder_qty)  # type: ignore[attr-defined]
+            if tally.add(record.topic, record.partition, record.offset, event):
+                react(event, simulator)
     finally:
         await consumer.stop()
 
 
-def counters_table(counters: Counter[str], simulated: Counter[str], dashboard_url: str) -> Table:
-    table = Table(title=f"oms demo — dashboard: {dashboard_url}  (Ctrl-C stops)", show_lines=False)
-    table.add_column("what")
-    table.add_column("count", justify="right")
-    rows = [
-        ("orders placed", simulated["orders"]),
-        ("  webshop / marketplace / pos / phone", None),
-        ("confirmed", counters["oms.order.confirmed"]),
-        ("backordered", counters["oms.order.backordered"]),
-        ("shipped", counters["oms.order.shipped"]),
-        ("delivered", counters["oms.order.delivered"]),
-        ("cancelled", counters["oms.order.cancelled"]),
-        ("refunds", counters["oms.refund.issued"]),
-        ("notifications sent", counters["oms.notification.sent"]),
-        ("low-stock alerts", counters["oms.stock.low"]),
-        ("dead letters", counters["oms.deadletter.recorded"]),
-    ]
-    for label, value in rows:
-        if value is None:
-            split = " / ".join(str(simulated[f"orders:{c}"]) for c in ("webshop", "marketplace", "pos", "phone"))
-            table.add_row(label, split)
-        else:
-            table.add_row(label, str(value))
-    return table
+def react(event: Event[EventData], simulator: Simulator) -> None:
+    if event.type == "oms.order.shipped":
+        simulator.deliver(event.subject, event.data.tracking_number)  # type: ignore[attr-defined]
+    elif event.type == "oms.stock.low":
+        simulator.reorder(event.subject, event.data.suggested_reorder_qty)  # type: ignore[attr-defined]
 
 
-async def run_demo(settings: Settings, bootstrap: str, rate: float, seconds: float | None, console: Console) -> None:
+async def run_demo(settings: Settings, bootstrap: str, rate: float, seconds: float | None, console: Console) -> bool:
+    """Run until Ctrl-C or `seconds`; False when a process of the demo stopped by itself."""
     config = pipeline_config(settings, bootstrap)
     await ensure_pipeline_topics(config)
     archive = archive_engine(settings)
@@ -95,24 +74,19 @@ async def run_demo(settings: Settings, bootstrap: str, rate: float, seconds: flo
     if restarted:
         restored = await restore_log(archive, bootstrap, settings.topic_prefix)
         console.print(f"restored {restored} events from the history archive into the embedded broker")
-    env = {
-        "OMS_KAFKA_BOOTSTRAP": bootstrap,
-        "OMS_DATA_DIR": str(settings.data_dir),
-        "OMS_TOPIC_PREFIX": settings.topic_prefix,
-        "OMS_PARTITIONS": str(settings.partitions),
-        "OMS_PAYMENT_TIMEOUT_S": str(settings.payment_timeout_s),
-    }
+    watched = [settings.topic(t) for t in (topics.ORDERS, topics.NOTIFICATIONS, topics.DEADLETTER, topics.INVENTORY)]
+    tally = Tally(run_starts=await log_end_offsets(bootstrap, watched))
     api_key = settings.api_keys[0].get_secret_value() if settings.api_keys else secrets.token_urlsafe(18)
-    env["OMS_API_KEYS"] = ",".join([api_key, *(k.get_secret_value() for k in settings.api_keys[1:])])
-    supervisor = Supervisor(env, Path(settings.data_dir) / "logs")
+    supervisor = Supervisor(child_env(settings, bootstrap, api_key), Path(settings.data_dir) / "logs")
     supervisor.start("worker", "worker")
     supervisor.start("projector", "project", "--bootstrap", bootstrap)
     supervisor.start("api", "api", "--bootstrap", bootstrap, "--port", str(settings.api_port))
     base_url = f"http://{settings.api_host}:{settings.api_port}"
     dashboard_url = f"{base_url}/dashboard"
-    console.print(f"[bold]oms demo[/] broker {bootstrap}, data in {settings.data_dir}, logs in {supervisor.log_dir}")
-    console.print(f"dashboard {dashboard_url}  API {base_url}/docs")
-    console.print(f"ops key (dashboard log-in, Authorization: Bearer …): {api_key}")
+    say = functools.partial(console.print, soft_wrap=True)  # a URL, path or key is never broken across lines
+    say(f"[bold]oms demo[/] broker {bootstrap}, data in {settings.data_dir}, logs in {supervisor.log_dir}")
+    say(f"dashboard {dashboard_url}  API {base_url}/docs")
+    say(f"ops key (dashboard log-in, Authorization: Bearer …): {api_key}")
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -121,34 +95,86 @@ async def run_demo(settings: Settings, bootstrap: str, rate: float, seconds: flo
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks=1, linger_ms=5)
     await producer.start()
     simulator = Simulator(TopicPublisher(producer, settings), rate_per_s=rate, opening_stock=not restarted)
-    counters: Counter[str] = Counter()
-    tasks = [
-        asyncio.create_task(simulator.run(stop)),
-        asyncio.create_task(watch(bootstrap, settings, counters, simulator)),
-    ]
+    traffic = asyncio.create_task(simulator.run(stop))
+    watching = asyncio.create_task(watch(bootstrap, watched, tally, simulator))
+    failures: list[str] = []
     try:
-        with Live(counters_table(counters, simulator.counters, dashboard_url), console=console) as live:
-            elapsed = 0.0
-            while not stop.is_set() and (seconds is None or elapsed < seconds):
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), timeout=0.5)
-                elapsed += 0.5
-                live.update(counters_table(counters, simulator.counters, dashboard_url))
-                dead = [c.name for c in supervisor.children if not c.alive]
-                if dead:
-                    console.print(f"[red]stopped unexpectedly: {', '.join(dead)} (see {supervisor.log_dir})")
-                    break
+        failures = await show_until_stopped(tally, supervisor, stop, seconds, console, dashboard_url)
     finally:
         stop.set()
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        await asyncio.gather(traffic, return_exceptions=True)
         await producer.stop()
-        archived_topics = [settings.topic(t) for t in (*topics.PUBLIC_TOPICS, topics.ORDER_REPLIES)]
-        if all(child.alive for child in supervisor.children):
-            console.print("waiting for the pipeline to settle and the archive to hold every event…")
-            if not await wait_until_archived(archive, bootstrap, archived_topics, seconds=45):
-                console.print("[red]the archive did not catch up in 45 s; a restart may miss the newest events")
+        await settle(settings, bootstrap, archive, supervisor, console)
+        with contextlib.suppress(Exception):  # the last counts, once the pipeline is quiet (best effort)
+            await read_to_the_end(tally, bootstrap, watched, watching)
+        watching.cancel()
+        await asyncio.gather(watching, return_exceptions=True)
         supervisor.stop_all()
         archive.dispose()
+        console.print(counters_table(tally, dashboard_url))  # the final counts, once the pipeline is quiet
         console.print("demo stopped; nothing left running")
+    return not failures
+
+
+def child_env(settings: Settings, bootstrap: str, api_key: str) -> dict[str, str]:
+    return {
+        "OMS_KAFKA_BOOTSTRAP": bootstrap,
+        "OMS_DATA_DIR": str(settings.data_dir),
+        "OMS_TOPIC_PREFIX": settings.topic_prefix,
+        "OMS_PARTITIONS": str(settings.partitions),
+        "OMS_PAYMENT_TIMEOUT_S": str(settings.payment_timeout_s),
+        "OMS_API_KEYS": ",".join([api_key, *(k.get_secret_value() for k in settings.api_keys[1:])]),
+    }
+
+
+async def show_until_stopped(
+    tally: Tally,
+    supervisor: Supervisor,
+    stop: asyncio.Event,
+    seconds: float | None,
+    console: Console,
+    url: str,
+    progress_every_s: float = 5.0,
+) -> list[str]:
+    """The live table on a terminal, a plain progress line every `progress_every_s` elsewhere (a pipe, `tee`, a
+    log), until `stop`, `seconds`, or a child stopping by itself (returned: what each one said last)."""
+    live = Live(counters_table(tally, url), console=console, transient=True) if console.is_terminal else None
+    elapsed, tick, next_progress = 0.0, 0.5, progress_every_s
+    with live or contextlib.nullcontext():
+        while not stop.is_set() and (seconds is None or elapsed < seconds):
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), timeout=tick)
+            elapsed += tick
+            if live is not None:
+                live.update(counters_table(tally, url))
+            elif elapsed >= next_progress:
+                next_progress += progress_every_s
+                console.print(progress_line(tally, datetime.now()), markup=False, highlight=False, soft_wrap=True)
+            failures = supervisor.unexpected_stops()
+            for failure in failures:
+                console.print(f"[red]{failure}[/]", highlight=False, soft_wrap=True)
+            if failures:
+                return failures
+    return []
+
+
+async def read_to_the_end(
+    tally: Tally, bootstrap: str, topic_names: list[str], watching: asyncio.Task[None], seconds: float = 10.0
+) -> None:
+    """Wait until the watch has counted every event on the log now (its true end: tansu's answer falls short)."""
+    ends = await log_end_offsets(bootstrap, topic_names)
+    async with asyncio.timeout(seconds):
+        while not tally.has_read(ends) and not watching.done():
+            await asyncio.wait([watching], timeout=0.1)
+
+
+async def settle(settings: Settings, bootstrap: str, archive: Engine, supervisor: Supervisor, console: Console) -> None:
+    """Wait until the archive holds every event, so that a restart on this data folder misses none. Only the
+    projector writes the archive: whatever else stopped, it is waited for while it runs."""
+    if not supervisor.is_running("projector"):
+        console.print("[red]the projector is not running: a restart may miss the newest events")
+        return
+    archived_topics = [settings.topic(t) for t in (*topics.PUBLIC_TOPICS, topics.ORDER_REPLIES)]
+    console.print("waiting for the pipeline to settle and the archive to hold every event…")
+    if not await wait_until_archived(archive, bootstrap, archived_topics, seconds=45):
+        console.print("[red]the archive did not catch up in 45 s; a restart may miss the newest events")

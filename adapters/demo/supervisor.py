@@ -45,6 +45,18 @@ class Supervisor:
         self.children.append(child)
         return child
 
+    def is_running(self, name: str) -> bool:
+        return any(child.alive for child in self.children if child.name == name)
+
+    def unexpected_stops(self) -> list[str]:
+        """One line per child that exited by itself: its exit code, the last line it logged, where its log is."""
+        return [self._account(child) for child in self.children if child.process is not None and not child.alive]
+
+    def _account(self, child: Child) -> str:
+        assert child.process is not None
+        log = self.log_dir / f"{child.name}.log"
+        return f"{child.name} stopped unexpectedly (exit {child.process.returncode}): {last_line(log)} (see {log})"
+
     def stop_all(self, timeout: float = 15.0) -> None:
         for child in reversed(self.children):
             if child.alive:
@@ -59,3 +71,14 @@ class Supervisor:
                 child.process.kill()
                 child.process.wait()
         self.children.clear()
+
+
+def last_line(path: Path) -> str:
+    """The last line a child logged: for a crash, its exception; for a refusal, its reason."""
+    try:
+        with open(path, "rb") as log:
+            log.seek(max(0, log.seek(0, os.SEEK_END) - 4096))
+            lines = [line.strip() for line in log.read().decode(errors="replace").splitlines() if line.strip()]
+    except OSError:
+        return "no log"
+    return lines[-1] if lines else "nothing logged"

@@ -12,7 +12,7 @@ import json
 import random
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -22,7 +22,7 @@ import pytest
 from adapters.channels.common import order_id_for
 from adapters.channels.signatures import sign
 from events import topics
-from tests.e2e.system import System, start_system
+from tests.e2e.system import System
 from tests.integration.harness import Logged, read_topic
 
 pytestmark = pytest.mark.slow
@@ -31,12 +31,6 @@ T = TypeVar("T")
 SAMPLES = Path(__file__).parents[1] / "unit" / "samples"
 SHOPIFY_URL = "/api/v1/channels/shopify/orders"
 PROJECTED_WITHIN_S = 20.0
-
-
-@pytest.fixture(scope="module")
-def system(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
-    with start_system(kafka_bootstrap, tmp_path_factory.mktemp("system")) as running:
-        yield running
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from adapters.channels.signatures import sign
-from tests.e2e.system import System, start_system
+from tests.e2e.system import System
 from tests.e2e.test_api_e2e import shopify_order, unique_tag
 
 pytestmark = pytest.mark.slow
@@ -40,12 +40,6 @@ SCREENSHOTS = Path(__file__).parents[2] / "test-artifacts" / "screenshots"
 WIDE, NARROW = {"width": 1440, "height": 900}, {"width": 390, "height": 844}
 ON_BOARD_WITHIN_S = 5.0
 PROJECTED_WITHIN_S = 20.0
-
-
-@pytest.fixture(scope="module")
-def system(kafka_bootstrap: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[System]:
-    with start_system(kafka_bootstrap, tmp_path_factory.mktemp("dashboard")) as running:
-        yield running
 
 
 @pytest.fixture(scope="module")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -91,11 +92,19 @@ def never_oversold(rows: list[Row]) -> bool:
     return True
 
 
+def shown_counts(output: str, row: str) -> tuple[int, int]:
+    """(this run, all) of a row of the counters table the demo prints when it stops."""
+    [line] = [line for line in output.splitlines() if line.strip(" │|").startswith(row)]
+    this_run, everything = (int(n) for n in re.findall(r"\d+", line))
+    return this_run, everything
+
+
 def test_a_restarted_demo_carries_on_with_the_same_state(tmp_path: Path) -> None:
-    run_demo(tmp_path, seconds=14)
+    first_output = run_demo(tmp_path, seconds=14)
     first = archived(tmp_path)
     placed_first = {json.loads(r[5])["data"]["order_id"] for r in public(first) if r[4] == "oms.order.placed"}
     assert placed_first, "the first run placed no order"
+    assert shown_counts(first_output, "orders placed") == (len(placed_first), len(placed_first)), first_output
 
     output = run_demo(tmp_path, seconds=12)
     assert "restored" in output
@@ -105,6 +114,8 @@ def test_a_restarted_demo_carries_on_with_the_same_state(tmp_path: Path) -> None
     assert all(by_position.get(row[:3]) == row for row in first), "the log did not come back as it was"
     placed = {json.loads(r[5])["data"]["order_id"] for r in public(second) if r[4] == "oms.order.placed"}
     assert placed > placed_first, "the second run did not carry on"
+    # Issue 16, item 1: every row counts this run and the whole log apart, never one of each.
+    assert shown_counts(output, "orders placed") == (len(placed - placed_first), len(placed)), output
 
     # The restarted processors skip what they had applied: nothing of the first run is emitted again.
     first_ids = {row[3] for row in public(first)}

@@ -103,6 +103,8 @@ async def read_topic(bootstrap: str, topic: str) -> list[Logged]:
     ends = {tp: end for (_, tp), end in (await log_end_offsets(bootstrap, [topic])).items() if end > 0}
     assigned = [TopicPartition(topic, p) for p in sorted(ends)]
     if not assigned:
+        # (Before a consumer starts: stopping one that never awaited after its start raises the CancelledError of
+        # aiokafka's own committed-offsets task, which failed tests waiting on a topic still empty.)
         return []
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, auto_offset_reset="earliest")
     await consumer.start()
@@ -136,6 +138,56 @@ def _decoded(raw: bytes) -> Event[EventData] | None:
         return None
 
 
+class TopicTail:
+    """Everything on a topic so far, read as it grows: each `read` fetches only what was appended since the one
+    before (re-reading the whole topic every poll made a wait on thousands of records slow for the broker and
+    for the workers beside it)."""
+
+    def __init__(self, bootstrap: str, topic: str) -> None:
+        self.bootstrap = bootstrap
+        self.topic = topic
+        self._consumer: AIOKafkaConsumer | None = None
+        self._reached: dict[TopicPartition, int] = {}  # the last offset read, per partition
+        self._seen: dict[tuple[int, int], Logged] = {}
+
+    async def read(self) -> list[Logged]:
+        """Every record up to each partition's true end now (and any read past it), in offset order."""
+        ends = {
+            TopicPartition(self.topic, partition): end
+            for (_, partition), end in (await log_end_offsets(self.bootstrap, [self.topic])).items()
+            if end > 0
+        }
+        if set(ends) - set(self._reached):
+            await self._assign(sorted(set(ends) | set(self._reached)))
+        consumer = self._consumer
+        while consumer and (pending := [tp for tp, last in self._reached.items() if last + 1 < ends.get(tp, 0)]):
+            batch = await consumer.getmany(*pending, timeout_ms=500)
+            for tp, records in batch.items():
+                for r in records:
+                    if r.offset > self._reached[tp]:  # (a position reset can go back: read already)
+                        self._seen[(tp.partition, r.offset)] = Logged(
+                            tp.topic, tp.partition, r.offset, _decoded(r.value), r.value
+                        )
+                        self._reached[tp] = r.offset
+        return [self._seen[position] for position in sorted(self._seen)]
+
+    async def _assign(self, partitions: list[TopicPartition]) -> None:
+        if self._consumer is None:  # started only once there is something to read (see read_topic)
+            self._consumer = AIOKafkaConsumer(
+                bootstrap_servers=self.bootstrap, enable_auto_commit=False, auto_offset_reset="earliest"
+            )
+            await self._consumer.start()
+        self._consumer.assign(partitions)
+        for tp in partitions:  # before anything awaits
+            self._reached.setdefault(tp, -1)
+            self._consumer.seek(tp, self._reached[tp] + 1)
+
+    async def close(self) -> None:
+        if self._consumer is not None:
+            await self._consumer.stop()
+            self._consumer = None
+
+
 async def wait_for(
     bootstrap: str,
     topic: str,
@@ -143,21 +195,31 @@ async def wait_for(
     seconds: float = 45.0,
     worker: Worker | None = None,
 ) -> list[Logged]:
+    tail = TopicTail(bootstrap, topic)
+    try:
+        return await _wait_on(tail, done, seconds, worker)
+    finally:
+        await tail.close()
+
+
+async def _wait_on(
+    tail: TopicTail, done: Callable[[list[Logged]], bool], seconds: float, worker: Worker | None
+) -> list[Logged]:
     deadline = time.monotonic() + seconds
     while True:
-        logged = await read_topic(bootstrap, topic)
+        logged = await tail.read()
         if done(logged):
             return logged
         if worker is not None and worker.process is not None and worker.process.poll() is not None:
             raise AssertionError(f"worker exited with {worker.process.returncode}:\n{worker.log_text()[-3000:]}")
         if time.monotonic() > deadline:
-            tail = worker.log_text()[-3000:] if worker else ""
+            log_tail = worker.log_text()[-3000:] if worker else ""
             seen = [
                 (i.partition, i.offset, i.event.type if i.event else "?", i.event.subject if i.event else "?")
                 for i in logged
             ]
             raise AssertionError(
-                f"timed out waiting on {topic}; {len(logged)} messages there, the last: {seen}\n{tail}"
+                f"timed out waiting on {tail.topic}; {len(logged)} messages there, the last: {seen}\n{log_tail}"
             )
         await asyncio.sleep(0.3)
 

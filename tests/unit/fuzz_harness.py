@@ -32,6 +32,7 @@ from adapters.dashboard.auth import SESSION_COOKIE
 from adapters.intake_store import IntakeStore
 from adapters.publisher import RecordingPublisher
 from adapters.settings import Settings
+from tests.profiles import share
 from tests.unit.fuzz_support import CSRF, FuzzRequest, Tally, dumps, mostly
 from tests.unit.test_sql_read_model import history, project
 
@@ -150,10 +151,11 @@ def is_api(request: FuzzRequest) -> bool:
 
 
 def fuzz(target: Target, requests: st.SearchStrategy[FuzzRequest], examples: int) -> Tally:
+    """Send `examples` requests (a quarter of them outside the nightly run: tests/profiles.py)."""
     tally = Tally()
 
     @seed(SEED)
-    @settings(FUZZ_SETTINGS, max_examples=examples)
+    @settings(FUZZ_SETTINGS, max_examples=share(examples))
     @given(requests)
     def run(request: FuzzRequest) -> None:
         response = send(target, request)

@@ -21,10 +21,11 @@ the same statuses, test for test):
     OMS_FUZZ_SEED=<n> .venv/bin/pytest -q tests/unit/test_api_fuzz.py -m "not slow"
 
 Without OMS_FUZZ_SEED a fresh seed is drawn each run. Hypothesis's example database is off, so nothing but
-the seed and the command decide what is sent. The `quick` tests send 4,000 requests in about 35 s on a
-2-core machine; the `long` ones (marked `slow`) send five times as many, in about 2.5 minutes:
+the seed, the command and the test profile decide what is sent. In the default run the `quick` tests send
+1,000 requests (about 15 s on a 2-core machine); the nightly profile sends their full 4,000 and adds the
+`long` ones (marked `nightly` and `slow`), five times as many again, in about 2.5 minutes:
 
-    OMS_FUZZ_SEED=<n> .venv/bin/pytest -q tests/unit/test_api_fuzz.py -m slow
+    OMS_FUZZ_SEED=<n> OMS_TEST_PROFILE=nightly .venv/bin/pytest -q tests/unit/test_api_fuzz.py -m slow
 
 `tests/integration/test_api_fuzz_postgres.py` sends the same kinds of requests with the views and the intake
 store on PostgreSQL.
@@ -48,7 +49,7 @@ from tests.unit.fuzz_support import (
     raw_requests,
 )
 
-BUDGETS = [pytest.param(1, id="quick"), pytest.param(5, id="long", marks=pytest.mark.slow)]
+BUDGETS = [pytest.param(1, id="quick"), pytest.param(5, id="long", marks=[pytest.mark.slow, pytest.mark.nightly])]
 
 
 @pytest.fixture

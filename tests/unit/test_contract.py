@@ -41,6 +41,7 @@ from events import (
     new_event,
 )
 from tests import builders as b
+from tests.profiles import examples
 
 # orjson cannot write integers beyond 64 bits; see test_an_int_json_cannot_carry_is_refused_by_the_model.
 INT64 = (-(2**63), 2**63 - 1)
@@ -156,7 +157,11 @@ def events_of(draw: st.DrawFn, model: type[EventData]) -> Event[EventData]:
 
 
 @pytest.mark.parametrize("model", ALL_EVENT_MODELS, ids=lambda model: model.event_type)
-@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@settings(
+    max_examples=examples(10, 100),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
 @given(data=st.data())
 def test_every_type_round_trips(model: type[EventData], data: st.DataObject) -> None:
     event = data.draw(events_of(model))
@@ -164,7 +169,7 @@ def test_every_type_round_trips(model: type[EventData], data: st.DataObject) -> 
     assert decode(encode(event)) == event
 
 
-@settings(max_examples=50, deadline=None)
+@settings(max_examples=examples(20, 200), deadline=None)
 @given(event=events_of(OrderPlaced))
 def test_decoding_twice_is_stable(event: Event[OrderPlaced]) -> None:
     once = encode(event)
@@ -362,7 +367,7 @@ json_values = st.recursive(
 _FUZZED_ATTRIBUTES = sorted(set(placed_envelope()) - {"source", "causationid"} | {"extra"})
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=examples(50, 600), deadline=None)
 @given(
     attribute=st.sampled_from(_FUZZED_ATTRIBUTES),
     field=st.sampled_from(sorted(placed_envelope()["data"])),

@@ -28,6 +28,7 @@ from events import (
 )
 from pipeline.rules.common import Rejected
 from pipeline.rules.inventory import SkuStock, decide_stock
+from tests.profiles import examples
 from tests.unit.rules_support import adjusted, at, commit, received, release, requested
 
 SKU = "HOT-1"
@@ -124,7 +125,7 @@ def _shrunk_in_place(state: SkuStock | None, happening: Event[EventData], served
     )
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(100, 2000), deadline=None)
 @given(operations)
 def test_random_histories_keep_the_inventory_invariants(history: list[tuple[object, ...]]) -> None:
     state: SkuStock | None = None

@@ -16,7 +16,6 @@ Fast by default (the `dev` profile); `HYPOTHESIS_PROFILE=nightly` runs many more
 
 from __future__ import annotations
 
-import os
 from collections import defaultdict
 from datetime import timedelta
 from decimal import Decimal
@@ -40,6 +39,7 @@ from pipeline.rules.ledger import captured, refunded
 from pipeline.rules.money import rounded
 from pipeline.rules.order_status import balance
 from pipeline.rules.orders import OrderState, decide_order, is_payment_overdue, payment_expired
+from tests.profiles import examples
 from tests.unit.rules_support import (
     at,
     cancel_requested,
@@ -55,9 +55,7 @@ from tests.unit.rules_support import (
     return_requested,
 )
 
-settings.register_profile("dev", max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-settings.register_profile("nightly", max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-PROFILE = os.environ.get("HYPOTHESIS_PROFILE", "dev")
+HISTORIES = settings(max_examples=examples(100, 2000), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 ORDER = "o-prop"
 SKUS = ("MUG-1", "TEA-2")
@@ -232,7 +230,7 @@ def check(before: OrderState | None, happening: Event[EventData], state: OrderSt
     assert OrderState.from_bytes(state.to_bytes()) == state
 
 
-@settings(settings.get_profile(PROFILE))
+@HISTORIES
 @given(order=orders, history=st.lists(actions, min_size=8, max_size=40))
 def test_random_histories_keep_the_money_invariants(order: dict[str, Any], history: list[tuple[Any, ...]]) -> None:
     ledger, reports = Ledger(), {}

@@ -17,6 +17,7 @@ from adapters.cli import app
 from events import ALL_EVENT_MODELS, Event, EventData, encode, topics
 from events.schema import ASYNCAPI_FILE, asyncapi_document, event_json_schema, schema_filename, write_schemas
 from tests import builders as b
+from tests.profiles import examples
 from tests.unit.test_contract import events_of
 
 
@@ -151,7 +152,11 @@ def test_another_types_event_does_not_validate_against_a_schema(out: Path) -> No
 
 
 @pytest.mark.parametrize("model", ALL_EVENT_MODELS, ids=lambda model: model.event_type)
-@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
+@settings(
+    max_examples=examples(4, 40),
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
 @given(data=st.data())
 def test_whatever_encode_writes_validates(out: Path, model: type[EventData], data: st.DataObject) -> None:
     event: Event[EventData] = data.draw(events_of(model))

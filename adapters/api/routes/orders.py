@@ -21,6 +21,7 @@ from adapters.api.schemas import (
     ReturnReceiptCreate,
 )
 from adapters.api.views import accepted, as_schema, page_of
+from adapters.order_statuses import OrderStatus
 from events import LineQty, OrderCancelRequested, OrderPaid, ReturnReceived, ReturnRequested
 
 router = APIRouter(prefix="/api/v1/orders", tags=["orders"])
@@ -38,13 +39,13 @@ SOURCE = "oms/api/ops"
 def list_orders(
     context: Context,
     paging: Paging,
-    status: Annotated[str | None, Query(max_length=40)] = None,
+    status: Annotated[OrderStatus | None, Query()] = None,
     channel: Annotated[str | None, Query(max_length=40)] = None,
     customer: Annotated[str | None, Query(max_length=254, description="Customer email.")] = None,
     placed_from: Annotated[QueryInstant | None, Query(description=f"Placed at or after ({INSTANT}).")] = None,
     placed_to: Annotated[QueryInstant | None, Query(description=f"Placed before ({INSTANT}).")] = None,
 ) -> Page[OrderSummary]:
-    filters = OrderFilters(status, channel, customer, placed_from, placed_to)
+    filters = OrderFilters(status and status.value, channel, customer, placed_from, placed_to)
     items, total = context.read_model.list_orders(filters, paging)
     return page_of(OrderSummary, items, total, paging)
 
