@@ -49,7 +49,7 @@ from pipeline.runtime.produce import KeyHomes
 from pipeline.runtime.stage_runner import StageRunner, send_all
 from pipeline.stages import notify, shipping
 from pipeline.stages.processor import Intake, KeyedProcessor
-from pipeline.stages.state import StageState
+from pipeline.stages.state import FLUSH_EVERY_S, StageState
 
 
 def event_types(*models: type[EventData]) -> frozenset[str]:
@@ -232,9 +232,18 @@ def build_pipeline(
         for stage, reads in stages.items():
             stage.state.assign({tp.partition for tp in assigned if tp.topic in reads})
 
-    # faust's signals, sent once a rebalance has revoked (after in-flight batches finished) or assigned partitions
+    async def flush_local_copies(sender: Any = None, /, *args: Any, signal: Any = None, **kwargs: Any) -> None:
+        for stage in stages:
+            await stage.state.flush()
+
+    # faust's signals, sent once a rebalance has revoked (after in-flight batches finished) or assigned partitions,
+    # and once the consumer stopped for good
     app.on_partitions_revoked.connect(on_revoked)
     app.on_partitions_assigned.connect(on_assigned)
+    app.on_before_shutdown.connect(flush_local_copies)
+    # Idle, a stage's last writes would wait for its next batch to reach the local copy: the embedded broker
+    # forgets its changelogs when it stops, and then the copy is all there is.
+    app.timer(FLUSH_EVERY_S, name="flush_local_copies")(flush_local_copies)
 
     app.passed_over = ignored_by_every_reader(
         [

@@ -176,6 +176,8 @@ class StageState:
 
     async def flush(self) -> None:
         """Write what the changelog has and the local copy has not yet, with how far the copy now goes."""
+        if not self._unflushed:
+            return
         unflushed, self._unflushed, self._unflushed_ids = self._unflushed, {}, set()
         self._flushed_at = time.monotonic()
         for partition, pending in unflushed.items():

@@ -79,7 +79,7 @@ def test_json_is_the_apis_order_detail(views: Path) -> None:
 
 def test_reading_before_any_projection_creates_nothing(views: Path) -> None:
     result = CliRunner().invoke(app, ["orders", "show", "o-api"])
-    assert result.exit_code == 1 and "oms project" in result.output
+    assert result.exit_code == 2 and "oms project" in result.output, "refused as a set-up error (issue 16)"
     engine = engine_for(f"sqlite:///{views}")
     assert inspect(engine).get_table_names() == []
     engine.dispose()

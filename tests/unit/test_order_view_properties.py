@@ -18,7 +18,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from hypothesis import event, given, settings
+from hypothesis import event, given
 from hypothesis import strategies as st
 
 from events import Event, EventData, RefundReported, new_event, topics
@@ -30,7 +30,7 @@ from projections.money import amount
 from projections.orders import FOLDED_TOPICS, evolve_order
 from projections.rows import Row
 from tests.unit.rules_support import at, paid, placed
-from tests.unit.test_rules_order_properties import ORDER, PRICES, PROFILE, actions, decide, orders, to_event
+from tests.unit.test_rules_order_properties import HISTORIES, ORDER, PRICES, actions, decide, orders, to_event
 
 
 def fold(row: Row | None, events: list[Event[EventData]]) -> Row | None:
@@ -113,7 +113,7 @@ def to_input(action: tuple[Any, ...], state: OrderState | None, reports: dict[st
     return new_event(data, source="tests", time=at(1))
 
 
-@settings(settings.get_profile(PROFILE))
+@HISTORIES
 @given(order=orders, history=st.lists(st.one_of(actions, shop_refunds), min_size=8, max_size=40))
 def test_the_view_shows_what_the_processor_decided(order: dict[str, Any], history: list[tuple[Any, ...]]) -> None:
     reports: dict[str, Decimal] = {}
