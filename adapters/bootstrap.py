@@ -5,12 +5,12 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from adapters.carriers import SimulatedCarrier
-from adapters.kafka_admin import ensure_topics
-from adapters.kafka_offsets import KafkaChangelogReader
-from adapters.notifiers import FileOutbox, SmtpNotifier
+from adapters.kafka.admin import ensure_topics
+from adapters.kafka.offsets import KafkaChangelogReader
+from adapters.outbound.carriers import SimulatedCarrier
+from adapters.outbound.notifiers import FileOutbox, SmtpNotifier
 from adapters.settings import Settings
-from adapters.state_store import SqliteStateStore
+from adapters.sql.local_state import SqliteStateStore
 from events import topics
 from pipeline.config import STAGE_TABLES, PipelineConfig
 from pipeline.ports import Carrier, Notifier

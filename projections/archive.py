@@ -19,7 +19,7 @@ from projections.order_refusals import ORDER_PROCESSOR
 from projections.orders import FOLDED_TOPICS, evolve_order, is_row_event
 from projections.refusals import refusals_by
 from projections.rows import Row, insert_new
-from projections.schema import archive
+from projections.tables import archive
 from projections.timeline import summary_of
 
 

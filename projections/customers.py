@@ -14,7 +14,7 @@ from sqlalchemy import Connection, delete, select
 
 from projections.money import ZERO, amount, text
 from projections.rows import Row, chunks, upsert
-from projections.schema import customers, orders
+from projections.tables import customers, orders
 
 WALK_IN = "walk-in:"
 CUSTOMER_FIELDS = (

@@ -39,7 +39,7 @@ from events import (
 )
 from projections.refusals import Refusal, Refused, next_copy
 from projections.rows import Row, insert_new, load_rows, upsert
-from projections.schema import inventory, seen_events, stock_inputs
+from projections.tables import inventory, seen_events, stock_inputs
 from projections.timeline import Positioned
 
 INVENTORY_PROCESSOR = "inventory"

@@ -36,7 +36,7 @@ from projections.customers import refresh_customers
 from projections.orders import SalesKey, sales_taken_back, write_sales
 from projections.refusals import Refusal, Refused, next_copy
 from projections.rows import Row, load_rows
-from projections.schema import orders
+from projections.tables import orders
 from projections.timeline import mark_dead_lettered, move_step, record_dead_lettered, step_at
 
 ORDER_PROCESSOR = "orders"

@@ -47,7 +47,7 @@ from projections import order_progress as progress
 from projections.customers import as_customer_sees_it, customer_key_of, refresh_customers
 from projections.money import in_minor_units, text
 from projections.rows import Row, load_rows, upsert
-from projections.schema import orders, sales_daily
+from projections.tables import orders, sales_daily
 from projections.timeline import Positioned, mark_refused
 
 STATUSES = progress.STATUSES

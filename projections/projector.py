@@ -20,7 +20,7 @@ from projections import orders as order_view
 from projections.archive import Record, decoded
 from projections.refusals import RefusalPolicy, refusals_at, remember_copies, remembered
 from projections.rows import upsert
-from projections.schema import (
+from projections.tables import (
     archive,
     create_tables,
     customers,

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Select, func, select
 
-from projections.schema import customers, inventory, order_timeline, orders, sales_daily
+from projections.tables import customers, inventory, order_timeline, orders, sales_daily
 
 Row = dict[str, Any]
 

@@ -25,7 +25,7 @@ from sqlalchemy import Connection, and_, delete, select
 
 from events import DeadLetterRecorded, Event, EventData, decode, encode
 from projections.rows import insert_new, inserted_keys
-from projections.schema import refusals, refused_copies
+from projections.tables import refusals, refused_copies
 from projections.timeline import Positioned
 
 RecordPosition = tuple[str, int, int]  # topic, partition, offset

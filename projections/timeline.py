@@ -53,7 +53,7 @@ from events import (
 )
 from projections.money import text
 from projections.rows import Row, insert_new, inserted_or_taken_over
-from projections.schema import order_timeline
+from projections.tables import order_timeline
 
 TIMELINE_TOPICS = (topics.ORDERS, topics.SHIPMENTS, topics.NOTIFICATIONS)
 LEGACY_REFUSAL_CODE = "too_late_to_cancel"

@@ -13,7 +13,7 @@ from collections.abc import Iterable
 from sqlalchemy import Connection, select
 
 from projections.rows import inserted_keys, upsert
-from projections.schema import seen_events, tracking
+from projections.tables import seen_events, tracking
 
 Position = tuple[str, int]  # (topic, partition)
 

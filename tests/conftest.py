@@ -9,7 +9,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from adapters.broker import EmbeddedBroker
+from adapters.kafka.broker import EmbeddedBroker
 from tests.profiles import NIGHTLY
 
 

@@ -1,7 +1,7 @@
 """Read what `oms check` audits: every record of the public topics, the order replies and the processors'
 table changelogs, from the start up to each partition's true end.
 
-The end comes from `adapters.kafka_offsets.log_end_offsets`, not from the broker's ListOffsets answer, which
+The end comes from `adapters.kafka.offsets.log_end_offsets`, not from the broker's ListOffsets answer, which
 the embedded broker gets wrong (it answers the last batch's base offset + 1).
 """
 
@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from adapters.audit.findings import ChangelogRecord, Logged
-from adapters.kafka_offsets import Position, log_end_offsets
-from adapters.projection_runner import as_record
+from adapters.kafka.offsets import Position, log_end_offsets
+from adapters.kafka.projection_runner import as_record
 from events import topics
 from projections.archive import Record, decoded
 

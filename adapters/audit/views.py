@@ -19,13 +19,13 @@ from sqlalchemy import Connection, Engine, Table, inspect
 from sqlalchemy.pool import StaticPool
 
 from adapters.audit.findings import VIEW_MATCHES_LOG, Logged, Violation, evidence_of
-from adapters.sql import engine_for
+from adapters.sql.engines import engine_for
 from events import EventData, OrderPlaced
 from projections.archive import Record
 from projections.customers import customer_key_of
 from projections.projector import INVENTORY, ORDERS, Projection, apply_records
 from projections.rows import Row, chunks, key_of, table_rows
-from projections.schema import create_tables, tracking
+from projections.tables import create_tables, tracking
 from projections.tracking import Position, tracked_offsets
 
 VIEW_PROJECTIONS: tuple[Projection, ...] = (ORDERS, INVENTORY)

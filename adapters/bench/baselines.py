@@ -12,8 +12,8 @@ from aiokafka import AIOKafkaConsumer
 
 from adapters.bench.load import Catalogue, OrderMaker, producer_for, send_batch
 from adapters.bench.procs import module_child
-from adapters.kafka_admin import ensure_topics
-from adapters.kafka_offsets import partitions_of
+from adapters.kafka.admin import ensure_topics
+from adapters.kafka.offsets import partitions_of
 
 
 @dataclass(frozen=True)

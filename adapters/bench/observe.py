@@ -18,7 +18,7 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer
 
-from adapters.kafka_offsets import partitions_of
+from adapters.kafka.offsets import partitions_of
 from events import topics
 
 _CONFIRMED = b'"type":"oms.order.confirmed"'

@@ -22,8 +22,8 @@ from adapters.bench.load import Catalogue, OrderMaker, producer_for, send_at_rat
 from adapters.bench.observe import BenchFailed, Tracker, percentiles
 from adapters.bench.procs import Child, Usage, oms_child
 from adapters.bootstrap import ensure_pipeline_topics, pipeline_config
-from adapters.broker import EmbeddedBroker
-from adapters.kafka_offsets import log_end_offsets
+from adapters.kafka.broker import EmbeddedBroker
+from adapters.kafka.offsets import log_end_offsets
 from adapters.settings import Settings
 from events import topics
 

@@ -51,7 +51,8 @@ def bench(
 ) -> None:
     """Drive N paid orders through broker, worker and projector; report orders/s, latency, memory, baselines."""
     from adapters.bench import BenchOptions, run_bench
-    from adapters.bench.runner import PROJECTIONS, BenchFailed
+    from adapters.bench.observe import BenchFailed
+    from adapters.bench.runner import PROJECTIONS
 
     unknown = [name for name in projections if name not in PROJECTIONS]
     if unknown or "orders" not in projections:

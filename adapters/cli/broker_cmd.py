@@ -7,7 +7,7 @@ import threading
 
 import typer
 
-from adapters.broker import EmbeddedBroker
+from adapters.kafka.broker import EmbeddedBroker
 
 
 def register(app: typer.Typer) -> None:

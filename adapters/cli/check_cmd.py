@@ -20,7 +20,7 @@ from adapters.audit.log import AuditTopics
 from adapters.audit.report import DEFAULT_GRACE, AuditReport, run_audit
 from adapters.audit.watch import CheckMetrics, watch
 from adapters.settings import Settings
-from adapters.sql import engine_for
+from adapters.sql.engines import engine_for
 
 console = Console()
 errors = Console(stderr=True)

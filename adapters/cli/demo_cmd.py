@@ -7,8 +7,8 @@ import asyncio
 import typer
 from rich.console import Console
 
-from adapters.broker import cannot_listen, free_port, kafka_bootstrap
 from adapters.cli.errors import SetupError
+from adapters.kafka.broker import cannot_listen, free_port, kafka_bootstrap
 from adapters.settings import Settings
 
 

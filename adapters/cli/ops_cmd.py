@@ -7,8 +7,8 @@ import logging
 
 import typer
 
-from adapters.broker import cannot_listen, kafka_bootstrap
 from adapters.cli.errors import SetupError
+from adapters.kafka.broker import cannot_listen, kafka_bootstrap
 from adapters.settings import Settings
 
 
@@ -39,11 +39,11 @@ def api(
 async def _serve(settings: Settings, host: str, port: int) -> None:
     import uvicorn
 
-    from adapters.api import create_app
-    from adapters.api.sql_read_model import SqlReadModel
-    from adapters.kafka_admin import ensure_topics, public_topic_names
-    from adapters.publisher import KafkaPublisher
-    from adapters.sql import views_engine
+    from adapters.http.api import create_app
+    from adapters.http.api.sql_read_model import SqlReadModel
+    from adapters.kafka.admin import ensure_topics, public_topic_names
+    from adapters.kafka.publisher import KafkaPublisher
+    from adapters.sql.engines import views_engine
 
     assert settings.kafka_bootstrap is not None
     await ensure_topics(

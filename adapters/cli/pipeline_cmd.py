@@ -7,7 +7,7 @@ import logging
 
 import typer
 
-from adapters.broker import kafka_bootstrap
+from adapters.kafka.broker import kafka_bootstrap
 from adapters.settings import Settings
 
 

@@ -23,7 +23,7 @@ from sqlalchemy import Connection, Engine, func, or_, select
 from adapters.cli.errors import SetupError
 from adapters.order_statuses import OrderStatus
 from adapters.settings import Settings
-from adapters.sql import archive_url, engine_for, existing_engine
+from adapters.sql.engines import archive_url, engine_for, existing_engine
 from projections import archive as history
 from projections import queries
 from projections.projector import (
@@ -36,8 +36,8 @@ from projections.projector import (
     UnknownProjection,
     projection_named,
 )
-from projections.schema import archive, create_tables
-from projections.schema import tracking as tracking_table
+from projections.tables import archive, create_tables
+from projections.tables import tracking as tracking_table
 
 console = Console()
 orders_app = typer.Typer(help="Read the orders view.", no_args_is_help=True)
@@ -180,7 +180,7 @@ def project(
     pause_in_transaction: float = typer.Option(0.0, "--pause-in-transaction", hidden=True),
 ) -> None:
     """Run the projections (views and history archive) until Ctrl-C: exactly-once into SQL."""
-    from adapters.projection_runner import DEFAULT_PROJECTIONS, build_runners, run_projections
+    from adapters.kafka.projection_runner import DEFAULT_PROJECTIONS, build_runners, run_projections
     from adapters.runtime import tune_gc
 
     settings = Settings()
@@ -360,7 +360,7 @@ def export_cmd(
     JSON) as Parquet for analysts, through DuckDB."""
     if fmt != "parquet":
         raise typer.BadParameter("only --format parquet is supported")
-    from adapters.archive_store import export_parquet
+    from adapters.sql.archive import export_parquet
 
     with _connected(_archive(Settings())) as conn:
         started = time.perf_counter()
@@ -373,7 +373,7 @@ def seed_history(
     seed: int = typer.Option(7, "--seed"),
 ) -> None:
     """Fill the archive with a synthetic history (benchmarks and demos)."""
-    from adapters.archive_store import seed_archive
+    from adapters.bench.seed import seed_archive
 
     with _connected(_archive(Settings(), create=True)) as conn:
         count = seed_archive(conn, orders=orders, seed=seed)
@@ -418,8 +418,8 @@ def orders_show(
 ) -> None:
     """Show one order: its status, ledger (total, captured, refunded, balance due), lines, payments, parcels
     (each with its tracking), returns and timeline, where a refused request shows the refusal."""
-    from adapters.api.schemas import OrderDetail
     from adapters.cli.order_tables import print_order
+    from adapters.http.api.schemas import OrderDetail
 
     with _connected(_views(Settings())) as conn:
         order = queries.get_order(conn, order_id)

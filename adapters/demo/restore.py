@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from aiokafka import AIOKafkaProducer
 from sqlalchemy import Engine, inspect
 
-from adapters.kafka_offsets import log_end_offsets
+from adapters.kafka.offsets import log_end_offsets
 from projections import archive as history
 from projections.projector import ARCHIVE
 from projections.tracking import tracked_offsets

@@ -21,9 +21,9 @@ from adapters.demo.restore import archived_count, restore_log, wait_until_archiv
 from adapters.demo.supervisor import Supervisor
 from adapters.demo.tally import Tally, counters_table, progress_line
 from adapters.demo.traffic import Simulator
-from adapters.kafka_offsets import log_end_offsets
+from adapters.kafka.offsets import log_end_offsets
 from adapters.settings import Settings
-from adapters.sql import archive_engine
+from adapters.sql.engines import archive_engine
 from events import DecodeError, Event, EventData, decode, encode, topics
 
 

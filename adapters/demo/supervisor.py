@@ -9,7 +9,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from adapters.broker import child_setup
+from adapters.kafka.broker import child_setup
 
 
 @dataclass

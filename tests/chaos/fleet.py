@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from adapters.broker import child_setup
+from adapters.kafka.broker import child_setup
 
 
 @dataclass

@@ -17,7 +17,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from adapters.broker import EmbeddedBroker
+from adapters.kafka.broker import EmbeddedBroker
 from tests.chaos.runner import ChaosConfig, ChaosResult, run_chaos
 
 

@@ -1,7 +1,7 @@
 """Waiting until the pipeline is quiet: nothing new on the log for a while, the workers' group committed up to
 every input partition's end, and the projector's tracked positions (in its databases) at every end.
 
-Ends come from `adapters.kafka_offsets.log_end_offsets` (the embedded broker's own answer stops short).
+Ends come from `adapters.kafka.offsets.log_end_offsets` (the embedded broker's own answer stops short).
 """
 
 from __future__ import annotations
@@ -17,8 +17,8 @@ from aiokafka.admin import AIOKafkaAdminClient
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
-from adapters.kafka_offsets import Position, log_end_offsets
-from adapters.sql import engine_for
+from adapters.kafka.offsets import Position, log_end_offsets
+from adapters.sql.engines import engine_for
 from events import topics
 from projections.projector import PROJECTIONS
 from projections.tracking import tracked_offsets

@@ -31,8 +31,8 @@ from typing import IO, Any, TypeVar
 import httpx
 from aiokafka.admin import AIOKafkaAdminClient
 
-from adapters.broker import child_setup, free_port
-from adapters.kafka_admin import ensure_topics, public_topic_names
+from adapters.kafka.admin import ensure_topics, public_topic_names
+from adapters.kafka.broker import child_setup, free_port
 from adapters.settings import Settings
 from projections.projector import PROJECTIONS
 

@@ -19,8 +19,8 @@ from typing import Any, TypeVar
 import httpx
 import pytest
 
-from adapters.channels.common import order_id_for
-from adapters.channels.signatures import sign
+from adapters.http.channels.common import order_id_for
+from adapters.http.channels.signatures import sign
 from events import topics
 from tests.e2e.system import System
 from tests.integration.harness import Logged, read_topic

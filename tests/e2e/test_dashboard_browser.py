@@ -20,7 +20,7 @@ import httpx
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from adapters.channels.signatures import sign
+from adapters.http.channels.signatures import sign
 from tests.e2e.system import System
 from tests.e2e.test_api_e2e import shopify_order, unique_tag
 

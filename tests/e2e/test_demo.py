@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from adapters.broker import free_port
+from adapters.kafka.broker import free_port
 
 pytestmark = pytest.mark.slow
 

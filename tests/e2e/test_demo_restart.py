@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from adapters.broker import free_port
+from adapters.kafka.broker import free_port
 
 pytestmark = pytest.mark.slow
 

@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 import pytest
 
-from adapters.channels.signatures import sign
+from adapters.http.channels.signatures import sign
 from tests.e2e.system import CHANNEL_SECRETS, System, start_system
 from tests.e2e.test_api_e2e import eventually, shopify_order
 

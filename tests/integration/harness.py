@@ -14,7 +14,7 @@ from pathlib import Path
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
-from adapters.kafka_offsets import log_end_offsets
+from adapters.kafka.offsets import log_end_offsets
 from events import Event, EventData, decode, encode, topics
 
 

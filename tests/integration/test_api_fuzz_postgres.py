@@ -16,9 +16,9 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
-from adapters.channels.signatures import sign
-from adapters.intake_store import IntakeStore
-from adapters.sql import drop_schema, engine_for
+from adapters.http.channels.signatures import sign
+from adapters.sql.engines import drop_schema, engine_for
+from adapters.sql.intake import IntakeStore
 from tests.unit.fuzz_harness import KEY, SECRETS, Target, fuzz, open_target, openapi_requests, report
 from tests.unit.fuzz_support import EXAMPLES, csv_requests, intake_json_requests, query_requests
 

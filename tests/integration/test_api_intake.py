@@ -13,11 +13,11 @@ import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer
 
-from adapters.api import create_app
 from adapters.bootstrap import ensure_pipeline_topics, pipeline_config
-from adapters.channels.signatures import sign
-from adapters.kafka_admin import ensure_topics
-from adapters.publisher import KafkaPublisher
+from adapters.http.api import create_app
+from adapters.http.channels.signatures import sign
+from adapters.kafka.admin import ensure_topics
+from adapters.kafka.publisher import KafkaPublisher
 from adapters.settings import Settings
 from events import Event, EventData, OrderPlaced, decode, topics
 from tests import builders as b

@@ -20,9 +20,9 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPa
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.partitioner import DefaultPartitioner
 
-from adapters.broker import EmbeddedBroker, answers_metadata, free_port
-from adapters.kafka_admin import ensure_topics, public_topic_names
-from adapters.kafka_offsets import log_end_offsets
+from adapters.kafka.admin import ensure_topics, public_topic_names
+from adapters.kafka.broker import EmbeddedBroker, answers_metadata, free_port
+from adapters.kafka.offsets import log_end_offsets
 from events import OrderPlaced, decode, encode, topics
 from tests import builders as b
 
@@ -227,7 +227,7 @@ async def test_services_starting_together_may_both_ensure_the_topics(kafka_boots
 
 _LAUNCHER = """
 import time
-from adapters.broker import EmbeddedBroker
+from adapters.kafka.broker import EmbeddedBroker
 broker = EmbeddedBroker().start()
 print(broker.pid, flush=True)
 time.sleep(120)

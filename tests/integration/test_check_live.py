@@ -21,10 +21,10 @@ import pytest
 from sqlalchemy import text
 
 from adapters.bootstrap import ensure_pipeline_topics, pipeline_config
-from adapters.broker import free_port
-from adapters.projection_runner import build_runners, run_projections
+from adapters.kafka.broker import free_port
+from adapters.kafka.projection_runner import build_runners, run_projections
 from adapters.settings import Settings
-from adapters.sql import engine_for
+from adapters.sql.engines import engine_for
 from events import (
     Event,
     EventData,

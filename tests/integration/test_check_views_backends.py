@@ -16,10 +16,10 @@ from adapters.audit.findings import VIEW_MATCHES_LOG
 from adapters.audit.log import AuditTopics, RawLog
 from adapters.audit.report import audit_records
 from adapters.audit.views import read_view_snapshot, snapshot_connection
-from adapters.sql import drop_schema, engine_for
+from adapters.bench.history import simulated_history
+from adapters.sql.engines import drop_schema, engine_for
 from events import utc_now
 from projections.projector import INVENTORY, ORDERS
-from projections.simulate import simulated_history
 from tests.integration.test_projections_contract import _postgres_reachable, as_records, build
 
 pytestmark = pytest.mark.integration

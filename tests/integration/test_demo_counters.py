@@ -17,8 +17,8 @@ from aiokafka import AIOKafkaProducer
 from adapters.demo.runner import watch
 from adapters.demo.supervisor import Supervisor
 from adapters.demo.tally import Tally
-from adapters.kafka_admin import ensure_topics
-from adapters.kafka_offsets import log_end_offsets
+from adapters.kafka.admin import ensure_topics
+from adapters.kafka.offsets import log_end_offsets
 from events import Event, EventData, encode, topics
 from tests.unit.test_demo_tally import shipped
 from tests.unit.test_sql_read_model import DAY1, placed

@@ -17,9 +17,9 @@ from sqlalchemy import text
 
 from adapters.audit.log import read_log
 from adapters.bootstrap import ensure_pipeline_topics, pipeline_config
-from adapters.projection_runner import build_runners, run_projections
+from adapters.kafka.projection_runner import build_runners, run_projections
 from adapters.settings import Settings
-from adapters.sql import engine_for
+from adapters.sql.engines import engine_for
 from events import DeadLetterRecorded, StockAdjusted, decode, encode, new_event, topics
 from tests import builders as b
 from tests.chaos.hostile import home_partition

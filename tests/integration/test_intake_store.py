@@ -12,9 +12,8 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.exc import OperationalError
 
-from adapters.channels.updates import PublishedFact
-from adapters.intake_store import IntakeStore
-from adapters.sql import drop_schema, engine_for
+from adapters.sql.engines import drop_schema, engine_for
+from adapters.sql.intake import IntakeStore, PublishedFact
 
 pytestmark = pytest.mark.integration
 

@@ -12,7 +12,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from adapters.bootstrap import ensure_pipeline_topics, pipeline_config
-from adapters.kafka_offsets import log_end_offsets
+from adapters.kafka.offsets import log_end_offsets
 from adapters.settings import Settings
 from events import ReturnReceived, ReturnRequested, ShipmentDelivered, new_event, topics, utc_now
 from events.common import LineQty

@@ -8,7 +8,7 @@ import uuid
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 
-from adapters.kafka_admin import ensure_topics
+from adapters.kafka.admin import ensure_topics
 from pipeline.runtime.produce import send_records
 
 pytestmark = pytest.mark.integration

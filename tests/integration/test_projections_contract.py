@@ -13,7 +13,8 @@ import pytest
 from sqlalchemy import Connection, Engine, create_engine, text
 from sqlalchemy.exc import OperationalError
 
-from adapters.sql import drop_schema, engine_for
+from adapters.bench.history import simulated_history
+from adapters.sql.engines import drop_schema, engine_for
 from events import (
     Event,
     EventData,
@@ -32,8 +33,7 @@ from projections.orders import STATUSES
 from projections.projector import ARCHIVE, INVENTORY, ORDERS, Projection, apply_records
 from projections.replay import replay
 from projections.rows import table_rows
-from projections.schema import create_tables
-from projections.simulate import simulated_history
+from projections.tables import create_tables
 from projections.tracking import tracked_offsets
 from tests.integration.refused_records import REFUSED_ORDERS, with_refused_records
 

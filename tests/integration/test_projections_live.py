@@ -15,18 +15,18 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from sqlalchemy import Engine, func, select
 
-from adapters.kafka_admin import ensure_topics, public_topic_names
-from adapters.kafka_offsets import log_end_offsets
-from adapters.projection_runner import ProjectionRunner, build_runners, run_projections
+from adapters.bench.history import simulated_history
+from adapters.kafka.admin import ensure_topics, public_topic_names
+from adapters.kafka.offsets import log_end_offsets
+from adapters.kafka.projection_runner import ProjectionRunner, build_runners, run_projections
 from adapters.settings import Settings
-from adapters.sql import engine_for
+from adapters.sql.engines import engine_for
 from events import Event, EventData, topics
 from projections import archive as history
 from projections import queries
 from projections.projector import INVENTORY, ORDERS
 from projections.replay import replay
-from projections.schema import tracking
-from projections.simulate import simulated_history
+from projections.tables import tracking
 from tests.chaos.hostile import home_partition
 from tests.integration.harness import produce
 from tests.integration.refused_records import REFUSED_ORDERS, refused_records

@@ -14,7 +14,7 @@ from sqlalchemy import Engine
 from adapters.audit.log import AuditTopics, RawLog
 from adapters.audit.report import AuditReport, audit_records
 from adapters.audit.views import ViewSnapshot
-from adapters.sql import engine_for
+from adapters.sql.engines import engine_for
 from events import (
     Customer,
     Event,
@@ -45,7 +45,7 @@ from events import (
 )
 from projections.archive import Record
 from projections.projector import INVENTORY, ORDERS, apply_records
-from projections.schema import create_tables
+from projections.tables import create_tables
 
 PREFIX = "a."
 TOPICS = AuditTopics(PREFIX)

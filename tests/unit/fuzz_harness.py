@@ -24,14 +24,14 @@ from hypothesis import strategies as st
 from schemathesis import GenerationMode
 from sqlalchemy import Engine
 
-from adapters.api import create_app
-from adapters.api.ratelimit import TokenBucketLimiter
-from adapters.api.sql_read_model import SqlReadModel
-from adapters.channels.signatures import SIGNATURE_HEADERS, sign
-from adapters.dashboard.auth import SESSION_COOKIE
-from adapters.intake_store import IntakeStore
-from adapters.publisher import RecordingPublisher
+from adapters.http.api import create_app
+from adapters.http.api.ratelimit import TokenBucketLimiter
+from adapters.http.api.sql_read_model import SqlReadModel
+from adapters.http.channels.signatures import SIGNATURE_HEADERS, sign
+from adapters.http.dashboard.auth import SESSION_COOKIE
+from adapters.kafka.publisher import RecordingPublisher
 from adapters.settings import Settings
+from adapters.sql.intake import IntakeStore
 from tests.profiles import share
 from tests.unit.fuzz_support import CSRF, FuzzRequest, Tally, dumps, mostly
 from tests.unit.test_sql_read_model import history, project

@@ -22,8 +22,8 @@ from urllib.parse import quote
 import httpx
 from hypothesis import strategies as st
 
-from adapters.api.limits import MAX_BODY_BYTES
-from adapters.channels import csv_upload
+from adapters.http.api.limits import MAX_BODY_BYTES
+from adapters.http.channels import csv_upload
 
 SAMPLES = Path(__file__).parent / "samples"
 EXAMPLES: dict[str, dict[str, Any]] = {

@@ -38,7 +38,7 @@ from pathlib import Path
 
 import pytest
 
-from adapters.sql import engine_for
+from adapters.sql.engines import engine_for
 from tests.unit.fuzz_harness import Target, fuzz, open_target, openapi_requests, report
 from tests.unit.fuzz_support import (
     UNDOCUMENTED_ROUTES,

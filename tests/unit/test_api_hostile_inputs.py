@@ -13,15 +13,15 @@ import httpx
 import pytest
 from fastapi.testclient import TestClient
 
-from adapters.api import create_app
-from adapters.api.deps import OrderFilters, PageRequest
-from adapters.api.limits import MAX_BODY_BYTES, MAX_JSON_DEPTH, is_nested_too_deep
-from adapters.api.memory import InMemoryReadModel
-from adapters.api.sql_read_model import SqlReadModel
-from adapters.channels.signatures import sign
-from adapters.publisher import RecordingPublisher
+from adapters.http.api import create_app
+from adapters.http.api.deps import OrderFilters, PageRequest
+from adapters.http.api.limits import MAX_BODY_BYTES, MAX_JSON_DEPTH, is_nested_too_deep
+from adapters.http.api.memory import InMemoryReadModel
+from adapters.http.api.sql_read_model import SqlReadModel
+from adapters.http.channels.signatures import sign
+from adapters.kafka.publisher import RecordingPublisher
 from adapters.settings import Settings
-from adapters.sql import engine_for
+from adapters.sql.engines import engine_for
 from events import Event
 from tests.unit.test_api_ops import read_model as orders_read_model
 from tests.unit.test_sql_read_model import history, project
@@ -252,7 +252,7 @@ def test_an_unexpected_error_is_a_500_problem_telling_nothing_of_the_cause_or_th
     problem = problem_of(response, 500)
     assert (problem["title"], problem["type"]) == ("Internal error", "/problems/internal")
     assert PERSONAL not in response.text and "RuntimeError" not in response.text and "Traceback" not in response.text
-    [record] = [r for r in caplog.records if r.name == "adapters.api.errors"]
+    [record] = [r for r in caplog.records if r.name == "adapters.http.api.errors"]
     assert record.exc_info is not None, "the log keeps the traceback"
     assert record.getMessage().split()[1].rstrip(":") in problem["detail"], "the incident id ties answer and log"
     assert PERSONAL not in record.getMessage(), "nor the query string"

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from adapters.api import create_app
-from adapters.channels.signatures import sign
-from adapters.publisher import RecordingPublisher
+from adapters.http.api import create_app
+from adapters.http.channels.signatures import sign
+from adapters.kafka.publisher import RecordingPublisher
 from adapters.settings import Settings
 from events import encode, natural_id
 
@@ -276,7 +276,7 @@ def test_a_change_redelivered_after_a_lost_acknowledgement_repeats_its_event_id(
     shopify_webhook(client, "orders/create", shopify_order())
     edited = shopify_order(updated_at="2026-01-31T15:00:00+01:00")
     edited["line_items"][0]["current_quantity"] = 1
-    monkeypatch.setattr("adapters.intake_store.IntakeStore.remember_facts", lambda *args: None)  # never remembered
+    monkeypatch.setattr("adapters.sql.intake.IntakeStore.remember_facts", lambda *args: None)  # never remembered
     shopify_webhook(client, "orders/updated", edited)
     shopify_webhook(client, "orders/updated", edited)
     first, again = publisher.published[1:]

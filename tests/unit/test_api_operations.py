@@ -6,9 +6,9 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-from adapters.api import create_app
-from adapters.channels.signatures import sign
-from adapters.publisher import RecordingPublisher
+from adapters.http.api import create_app
+from adapters.http.channels.signatures import sign
+from adapters.kafka.publisher import RecordingPublisher
 from adapters.settings import Settings
 
 

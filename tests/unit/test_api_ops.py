@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
-from adapters.api import create_app
-from adapters.api.memory import InMemoryReadModel
-from adapters.channels.signatures import sign
-from adapters.publisher import RecordingPublisher
+from adapters.http.api import create_app
+from adapters.http.api.memory import InMemoryReadModel
+from adapters.http.channels.signatures import sign
+from adapters.kafka.publisher import RecordingPublisher
 from adapters.settings import Settings
 
 KEY = "ops-key-1"

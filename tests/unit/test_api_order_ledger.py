@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from adapters.api import create_app
-from adapters.api.sql_read_model import SqlReadModel
-from adapters.publisher import RecordingPublisher
+from adapters.http.api import create_app
+from adapters.http.api.sql_read_model import SqlReadModel
+from adapters.kafka.publisher import RecordingPublisher
 from adapters.settings import Settings
-from adapters.sql import engine_for
+from adapters.sql.engines import engine_for
 from projections.projector import INVENTORY, prepare_views
 from tests.unit.rules_support import at, delivered, dispatched, failed, paid, placed, reserved, return_requested
 from tests.unit.view_support import Story

@@ -6,10 +6,10 @@ from pathlib import Path
 
 from fastapi.testclient import TestClient
 
-from adapters.api import create_app
-from adapters.api.memory import InMemoryReadModel
-from adapters.api.ratelimit import TokenBucketLimiter
-from adapters.publisher import RecordingPublisher
+from adapters.http.api import create_app
+from adapters.http.api.memory import InMemoryReadModel
+from adapters.http.api.ratelimit import TokenBucketLimiter
+from adapters.kafka.publisher import RecordingPublisher
 from adapters.settings import Settings
 
 ORDER = {

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import Engine, text
 
 from adapters.audit.views import read_view_snapshot, snapshot_connection
-from adapters.sql import engine_for
+from adapters.sql.engines import engine_for
 from events import OrderConfirmed
 from tests.unit.audit_support import HandLog, clean_story, kinds, placed, then, views_of
 

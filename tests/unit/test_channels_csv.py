@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from adapters.channels import PayloadInvalid, order_id_for
-from adapters.channels.csv_upload import map_orders
+from adapters.http.channels import PayloadInvalid, order_id_for
+from adapters.http.channels.csv_upload import map_orders
 
 SAMPLES = Path(__file__).parent / "samples"
 NOW = datetime(2026, 2, 1, 8, 0, tzinfo=UTC)

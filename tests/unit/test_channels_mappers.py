@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from adapters.channels import PayloadInvalid, native, order_id_for, pos, shopify, woocommerce
+from adapters.http.channels import PayloadInvalid, native, order_id_for, pos, shopify, woocommerce
 from events import Customer
 
 SAMPLES = Path(__file__).parent / "samples"

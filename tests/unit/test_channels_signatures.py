@@ -6,7 +6,7 @@ import base64
 import hashlib
 import hmac
 
-from adapters.channels.signatures import is_valid_signature, sign
+from adapters.http.channels.signatures import is_valid_signature, sign
 
 BODY = b'{"id": 1}'
 

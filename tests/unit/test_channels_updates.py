@@ -16,9 +16,10 @@ from typing import Any
 
 import pytest
 
-from adapters.channels import PayloadInvalid, order_id_for, shopify, update_mapper, woocommerce
-from adapters.channels.common import LINES, ChannelUpdate
-from adapters.channels.updates import PublishedFact, fact_event_id, new_facts
+from adapters.http.channels import PayloadInvalid, order_id_for, shopify, update_mapper, woocommerce
+from adapters.http.channels.common import LINES, ChannelUpdate
+from adapters.http.channels.updates import fact_event_id, new_facts
+from adapters.sql.intake import PublishedFact
 from events import LineChange, OrderCancelRequested, OrderChangeRequested, OrderPaid, RefundReported
 
 SAMPLES = Path(__file__).parent / "samples"

@@ -12,7 +12,7 @@ from sqlalchemy import inspect
 from typer.testing import CliRunner
 
 from adapters.cli import app
-from adapters.sql import engine_for
+from adapters.sql.engines import engine_for
 from events import DeadLetterRecorded, Event, EventData, encode, new_event
 from pipeline.rules.orders import payment_expired
 from projections.archive import Record

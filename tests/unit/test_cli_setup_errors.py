@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy.exc import OperationalError
 from typer.testing import CliRunner, Result
 
-from adapters.broker import free_port
 from adapters.cli import app
+from adapters.kafka.broker import free_port
 from projections.orders import STATUSES
 from projections.projector import PROJECTIONS, VIEWS
 

@@ -13,7 +13,7 @@ from rich.console import Console
 from typer.testing import CliRunner
 
 from adapters.cli import app, projections_cmd
-from adapters.sql import engine_for
+from adapters.sql.engines import engine_for
 from events import Event, EventData, StockReceived
 from tests.unit.test_sql_read_model import DAY1, on, placed, project
 

@@ -10,11 +10,11 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from adapters.api import create_app
-from adapters.api.sql_read_model import SqlReadModel
-from adapters.publisher import RecordingPublisher
+from adapters.http.api import create_app
+from adapters.http.api.sql_read_model import SqlReadModel
+from adapters.kafka.publisher import RecordingPublisher
 from adapters.settings import Settings
-from adapters.sql import engine_for
+from adapters.sql.engines import engine_for
 from tests.unit.test_api_order_ledger import split_order_story
 from tests.unit.test_cli_orders_show import build, with_a_late_payment
 

@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from adapters.api import create_app
-from adapters.api.memory import InMemoryReadModel
-from adapters.api.ratelimit import TokenBucketLimiter
-from adapters.dashboard.auth import SESSION_COOKIE
-from adapters.publisher import RecordingPublisher
+from adapters.http.api import create_app
+from adapters.http.api.memory import InMemoryReadModel
+from adapters.http.api.ratelimit import TokenBucketLimiter
+from adapters.http.dashboard.auth import SESSION_COOKIE
+from adapters.kafka.publisher import RecordingPublisher
 from adapters.settings import Settings
 
 KEY = "ops-key-1"

@@ -6,9 +6,9 @@ from datetime import UTC, date, datetime, timedelta
 
 from pydantic import SecretStr
 
-from adapters.dashboard import charts
-from adapters.dashboard.auth import new_session_cookie, read_session, session_secret
-from adapters.dashboard.reads import (
+from adapters.http.dashboard import charts
+from adapters.http.dashboard.auth import new_session_cookie, read_session, session_secret
+from adapters.http.dashboard.reads import (
     BoardOrder,
     is_awaiting_payment_too_long,
     is_backordered_past_eta,

@@ -65,10 +65,10 @@ def test_the_faust_attributes_read_are_there() -> None:
 
 def test_no_other_product_module_reaches_into_faust_or_aiokafka_internals() -> None:
     """The one room for them is `pipeline/runtime/faust_internals.py` (and, for the tools outside the pipeline that
-    read partitions and ends, `adapters/kafka_offsets.py`, which corrects the embedded broker's answers)."""
+    read partitions and ends, `adapters/kafka/offsets.py`, which corrects the embedded broker's answers)."""
     root = Path(__file__).resolve().parents[2]
     internal = re.compile(r"faust\.transport|faust\.types\.tuples|_ensure_producer|\._acked|_partitioner\(|\._client\b")
-    allowed = {root / "pipeline" / "runtime" / "faust_internals.py", root / "adapters" / "kafka_offsets.py"}
+    allowed = {root / "pipeline" / "runtime" / "faust_internals.py", root / "adapters" / "kafka" / "offsets.py"}
     offenders = [
         str(path.relative_to(root))
         for package in ("events", "pipeline", "projections", "adapters")

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 from aiosmtpd.controller import Controller
 
-from adapters.broker import free_port
-from adapters.notifiers import FileOutbox, SmtpNotifier, as_email
+from adapters.kafka.broker import free_port
+from adapters.outbound.notifiers import FileOutbox, SmtpNotifier, as_email
 from events import NotificationRequested, new_event
 from pipeline.ports import OutgoingMessage
 from pipeline.stages import notify

@@ -39,7 +39,7 @@ from projections.orders import evolve_order, sales_changes
 from projections.projector import INVENTORY, ORDERS, apply_records
 from projections.queries import percentile
 from projections.rows import table_rows
-from projections.schema import create_tables, customers, inventory, order_timeline, orders
+from projections.tables import create_tables, customers, inventory, order_timeline, orders
 from projections.timeline import summary_of
 from tests import builders as b
 

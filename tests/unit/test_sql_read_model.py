@@ -11,11 +11,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
-from adapters.api import create_app
-from adapters.api.sql_read_model import SqlReadModel
-from adapters.publisher import RecordingPublisher
+from adapters.http.api import create_app
+from adapters.http.api.sql_read_model import SqlReadModel
+from adapters.kafka.publisher import RecordingPublisher
 from adapters.settings import Settings
-from adapters.sql import engine_for
+from adapters.sql.engines import engine_for
 from events import (
     Customer,
     Event,
@@ -35,7 +35,7 @@ from events import (
 )
 from projections.archive import Record
 from projections.projector import INVENTORY, ORDERS, apply_records
-from projections.schema import create_tables
+from projections.tables import create_tables
 
 KEY = "ops-key-1"
 OPS = {"Authorization": f"Bearer {KEY}"}

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from adapters.carriers import SimulatedCarrier
+from adapters.outbound.carriers import SimulatedCarrier
 from events import LineQty, NotificationRequested, ShipmentRequested, new_event, utc_now
 from pipeline.ports import OutgoingMessage
 from pipeline.stages import notify, shipping

@@ -37,7 +37,7 @@ from projections import queries
 from projections.archive import Record
 from projections.projector import ARCHIVE, INVENTORY, ORDERS, Projection, apply_records, prepare_views
 from projections.rows import Row, table_rows
-from projections.schema import refusals
+from projections.tables import refusals
 from tests import builders as b
 
 PREFIX = "v."

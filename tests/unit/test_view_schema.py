@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import Column, MetaData, String, Table, create_engine, inspect, select
 
 from projections.projector import INVENTORY, ORDERS, prepare_views
-from projections.schema import create_tables, tracking, view_schemas
+from projections.tables import create_tables, tracking, view_schemas
 from projections.tracking import record_offsets, tracked_offsets
 
 

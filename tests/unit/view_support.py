@@ -20,7 +20,7 @@ from projections.archive import Record
 from projections.orders import FOLDED_TOPICS, evolve_order
 from projections.projector import ORDERS, apply_records, prepare_views
 from projections.rows import Row, table_rows
-from projections.schema import customers, order_timeline, orders
+from projections.tables import customers, order_timeline, orders
 from projections.timeline import TIMELINE_TOPICS
 from tests.unit.rules_support import at
 

@@ -1,5 +1,0 @@
-"""The HTTP API (FastAPI): channel intake, ops actions, reads, customer tracking and operations."""
-
-from adapters.api.app import create_app
-
-__all__ = ["create_app"]

@@ -1,0 +1,157 @@
+"""The API's dependencies in one place: its context, the read-model port, and the auth checks."""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Annotated, Any, Protocol
+
+from fastapi import Depends, Query, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import AfterValidator, SecretStr
+
+from adapters.http.api.errors import Unauthorized
+from adapters.http.api.metrics import ApiMetrics
+from adapters.http.api.ratelimit import TokenBucketLimiter
+from adapters.http.channels.signatures import SIGNATURE_HEADERS, is_valid_signature
+from adapters.kafka.publisher import Publisher
+from adapters.settings import Settings
+from adapters.sql.intake import IntakeStore
+
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(9000, 1, 1, tzinfo=UTC)
+
+
+def utc_instant(moment: datetime) -> datetime:
+    """A query's time in UTC; without an offset it is UTC already. Bounded, so that the reads' day arithmetic
+    stays inside what `datetime` can hold: `until=0001-01-01T00:00:00` overflowed in the analytics (a 500)."""
+    try:
+        utc = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+    except OverflowError:
+        raise ValueError(f"must be between {EARLIEST:%Y-%m-%d} and {LATEST:%Y-%m-%d}") from None
+    if not EARLIEST <= utc <= LATEST:
+        raise ValueError(f"must be between {EARLIEST:%Y-%m-%d} and {LATEST:%Y-%m-%d}")
+    return utc
+
+
+QueryInstant = Annotated[datetime, AfterValidator(utc_instant)]
+INSTANT = f"ISO 8601, UTC when without an offset, from {EARLIEST:%Y-%m-%d} to {LATEST:%Y-%m-%d}"
+"""How the OpenAPI document describes a `QueryInstant`."""
+
+
+@dataclass(frozen=True)
+class OrderFilters:
+    status: str | None = None
+    channel: str | None = None
+    customer: str | None = None
+    placed_from: datetime | None = None
+    placed_to: datetime | None = None
+
+
+@dataclass(frozen=True)
+class PageRequest:
+    limit: int = 50
+    offset: int = 0
+
+
+class ReadModel(Protocol):
+    """The projected views, as the API reads them. Items are mappings or objects with the schema's fields.
+
+    Every method is synchronous (the routes run in a thread pool); the lead wires `projections.queries`.
+    """
+
+    def list_orders(self, filters: OrderFilters, page: PageRequest) -> tuple[Sequence[Any], int]: ...
+    def get_order(self, order_id: str) -> Any | None:
+        """The order with `lines` and `timeline` (oldest first), or None."""
+        ...
+
+    def list_inventory(self, page: PageRequest, low_only: bool = False) -> tuple[Sequence[Any], int]: ...
+    def get_sku(self, sku: str) -> Any | None: ...
+    def list_customers(self, page: PageRequest) -> tuple[Sequence[Any], int]: ...
+    def analytics(self, since: datetime | None, until: datetime | None) -> Any: ...
+    def find_for_tracking(self, reference: str) -> Sequence[Any]:
+        """Orders whose id or external reference is `reference`, each with `customer_email`."""
+        ...
+
+
+ReadinessCheck = Callable[[], bool | Awaitable[bool]]
+
+
+@dataclass
+class ApiContext:
+    settings: Settings
+    publisher: Publisher
+    intake_store: IntakeStore
+    read_model: ReadModel
+    metrics: ApiMetrics
+    tracking_limiter: TokenBucketLimiter
+    login_limiter: TokenBucketLimiter
+    readiness: Mapping[str, ReadinessCheck]
+    clock: Callable[[], datetime]
+
+
+def api_context(request: Request) -> ApiContext:
+    context: ApiContext = request.app.state.context
+    return context
+
+
+_bearer = HTTPBearer(auto_error=False, description="An ops API key from OMS_API_KEYS.")
+BearerCredentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
+Context = Annotated[ApiContext, Depends(api_context)]
+
+
+def is_ops_key(keys: Sequence[SecretStr], presented: str) -> bool:
+    """Compares with every key, in constant time each; no keys configured means no key is valid."""
+    matched = False
+    for key in keys:
+        matched |= hmac.compare_digest(key.get_secret_value().encode(), presented.encode())
+    return matched
+
+
+def has_ops_key(settings: Settings, credentials: HTTPAuthorizationCredentials | None) -> bool:
+    return credentials is not None and is_ops_key(settings.api_keys, credentials.credentials)
+
+
+def require_ops_key(context: Context, credentials: BearerCredentials) -> None:
+    if not has_ops_key(context.settings, credentials):
+        raise Unauthorized("An ops API key is required: Authorization: Bearer <key>.", headers=BEARER_CHALLENGE)
+
+
+BEARER_CHALLENGE = {"WWW-Authenticate": "Bearer"}
+OpsKey = Depends(require_ops_key)
+
+
+def has_valid_signature(settings: Settings, sender: str, body: bytes, headers: Mapping[str, str]) -> bool:
+    """The body carries the signature of `sender`'s secret (OMS_CHANNEL_SECRET_<SENDER>) in its header."""
+    secret = settings.channel_secret(sender)
+    signature = headers.get(SIGNATURE_HEADERS[sender])
+    return is_valid_signature(body, secret.get_secret_value() if secret else None, signature)
+
+
+def signed_or_ops(sender: str) -> Callable[..., Awaitable[None]]:
+    """A webhook check: the body signed by `sender`, or an ops API key."""
+
+    async def check(request: Request, context: Context, credentials: BearerCredentials) -> None:
+        if has_ops_key(context.settings, credentials):
+            return
+        if not has_valid_signature(context.settings, sender, await request.body(), request.headers):
+            raise Unauthorized(f"A valid {SIGNATURE_HEADERS[sender]} signature or an ops API key is required.")
+
+    return check
+
+
+MAX_PAGE_SIZE = 500
+MAX_OFFSET = 1_000_000_000
+"""Further than any view will grow; unbounded, 10**21 reached SQLite, which binds 64-bit integers only (a 500)."""
+
+
+def page_request(
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE, description="Items per page.")] = 50,
+    offset: Annotated[int, Query(ge=0, le=MAX_OFFSET, description="Items to skip.")] = 0,
+) -> PageRequest:
+    return PageRequest(limit=limit, offset=offset)
+
+
+Paging = Annotated[PageRequest, Depends(page_request)]

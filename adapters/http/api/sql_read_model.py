@@ -1,0 +1,181 @@
+"""The API's `ReadModel` over the SQL views that `oms project` writes, through `projections.queries`."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import asdict
+from datetime import UTC, date, datetime, time, timedelta
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Connection, Engine, func, inspect, or_, select
+
+from adapters.http.api.deps import OrderFilters, PageRequest
+from projections import queries
+from projections.tables import customers, inventory, order_timeline, orders, sales_daily
+
+Row = dict[str, Any]
+
+VIEW_TABLES = (orders, order_timeline, customers, sales_daily, inventory)
+TOP_SKUS = 10
+_SALES_PAGE = queries.MAX_LIMIT
+
+
+class SqlReadModel:
+    """Each read opens its own connection. Until the projections have created their tables (the API may
+    start before `oms project`), every read answers as an empty view does."""
+
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        self._views_exist = False
+
+    @property
+    def engine(self) -> Engine:
+        """The views database, for reads beside this port's (the dashboard's feed, sales and rates)."""
+        return self._engine
+
+    def list_orders(self, filters: OrderFilters, page: PageRequest) -> tuple[Sequence[Any], int]:
+        if not self._has_views() or not can_match(*asdict(filters).values()):
+            return [], 0
+        chosen = asdict(filters)  # the filters are named as the query's keywords
+        with self._engine.connect() as conn:
+            rows = queries.list_orders(conn, **chosen, limit=page.limit, offset=page.offset)
+            return rows, queries.count_orders(conn, **chosen)
+
+    def get_order(self, order_id: str) -> Any | None:
+        if not self._has_views():
+            return None
+        with self._engine.connect() as conn:
+            return queries.get_order(conn, order_id)
+
+    def list_inventory(self, page: PageRequest, low_only: bool = False) -> tuple[Sequence[Any], int]:
+        if not self._has_views():
+            return [], 0
+        with self._engine.connect() as conn:
+            rows = queries.list_inventory(conn, low_only=low_only, limit=page.limit, offset=page.offset)
+            report = queries.inventory_report(conn)
+        return [sku_public(row) for row in rows], report["low" if low_only else "skus"]
+
+    def get_sku(self, sku: str) -> Any | None:
+        if not self._has_views():
+            return None
+        with self._engine.connect() as conn:
+            row = queries.get_sku(conn, sku)
+        return sku_public(row) if row is not None else None
+
+    def list_customers(self, page: PageRequest) -> tuple[Sequence[Any], int]:
+        if not self._has_views():
+            return [], 0
+        with self._engine.connect() as conn:
+            rows = queries.list_customers(conn, limit=page.limit, offset=page.offset)
+            total = int(conn.execute(select(func.count()).select_from(customers)).scalar_one())
+        return rows, total
+
+    def analytics(self, since: datetime | None, until: datetime | None) -> Any:
+        """Sales are kept per day, so the range widens to whole UTC days; the answer states the days used."""
+        day_from, day_to = covered_days(since, until)
+        if not self._has_views():
+            return sales_report([], {}, day_from, day_to)
+        placed_from, placed_to = day_start(day_from), day_start(day_to, after=True)
+        with self._engine.connect() as conn:
+            rows = list(all_sales(conn, day_from, day_to))
+            channels = sorted({row["channel"] for row in rows})
+            orders_by_channel = {
+                channel: queries.count_orders(conn, channel=channel, placed_from=placed_from, placed_to=placed_to)
+                for channel in channels
+            }
+        return sales_report(rows, orders_by_channel, day_from, day_to)
+
+    def find_for_tracking(self, reference: str) -> Sequence[Any]:
+        if not self._has_views() or not can_match(reference):
+            return []
+        query = select(orders).where(or_(orders.c.order_id == reference, orders.c.external_ref == reference))
+        with self._engine.connect() as conn:
+            return [dict(row) for row in conn.execute(query.order_by(orders.c.order_id)).mappings()]
+
+    def _has_views(self) -> bool:
+        if not self._views_exist:
+            present = set(inspect(self._engine).get_table_names())
+            self._views_exist = all(table.name in present for table in VIEW_TABLES)
+        return self._views_exist
+
+
+def can_match(*values: object) -> bool:
+    """False when a filter holds a NUL character. PostgreSQL text cannot hold one, so no row of the views does,
+    and psycopg refuses to send one in a query (a DataError: a 500 for `track?order=%00`)."""
+    return not any(isinstance(value, str) and "\x00" in value for value in values)
+
+
+def sku_public(row: Row) -> Row:
+    """The inventory row as `SkuDetail` reads it: the backorder queue as a list, in the view's order (order id)."""
+    waiting = [{"order_id": order_id, "qty": qty} for order_id, qty in (row.get("backorders") or {}).items()]
+    return {**row, "backorders": waiting}
+
+
+def covered_days(since: datetime | None, until: datetime | None) -> tuple[date | None, date | None]:
+    """The UTC days that cover [since, until): `until` exclusive, so midnight ends the day before."""
+    day_from = _utc(since).date() if since is not None else None
+    day_to = (_utc(until) - timedelta(microseconds=1)).date() if until is not None else None
+    return day_from, day_to
+
+
+def day_start(day: date | None, *, after: bool = False) -> datetime | None:
+    """Midnight UTC starting `day` (or the day after it)."""
+    if day is None:
+        return None
+    return datetime.combine(day + timedelta(days=1) if after else day, time.min, tzinfo=UTC)
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
+def all_sales(conn: Connection, day_from: date | None, day_to: date | None) -> Iterator[Row]:
+    """Every sales row in the days, page by page (the query caps a page)."""
+    offset = 0
+    while True:
+        page = queries.sales(conn, day_from=day_from, day_to=day_to, limit=_SALES_PAGE, offset=offset)
+        yield from page
+        if len(page) < _SALES_PAGE:
+            return
+        offset += len(page)
+
+
+def sales_report(
+    rows: Sequence[Row], orders_by_channel: dict[str, int], day_from: date | None, day_to: date | None
+) -> Row:
+    """What `schemas.Analytics` reads: gross units and revenue per currency, by channel and top skus."""
+    by_channel: dict[str, list[Row]] = defaultdict(list)
+    by_sku: dict[str, list[Row]] = defaultdict(list)
+    for row in rows:
+        by_channel[row["channel"]].append(row)
+        by_sku[row["sku"]].append(row)
+    skus: list[Row] = [{"sku": sku, "units": _units(group), "revenue": amounts(group)} for sku, group in by_sku.items()]
+    skus.sort(key=lambda entry: (-entry["units"], entry["sku"]))
+    return {
+        "since": day_start(day_from),
+        "until": day_start(day_to, after=True),
+        "orders": sum(orders_by_channel.values()),
+        "units": _units(rows),
+        "cancelled_units": sum(row["cancelled_units"] for row in rows),
+        "revenue": amounts(rows),
+        "by_channel": [
+            {
+                "channel": channel,
+                "orders": orders_by_channel.get(channel, 0),
+                "units": _units(group),
+                "revenue": amounts(group),
+            }
+            for channel, group in sorted(by_channel.items())
+        ],
+        "top_skus": skus[:TOP_SKUS],
+    }
+
+
+def amounts(rows: Iterable[Row]) -> list[Row]:
+    return [{"currency": currency, "amount": Decimal(total)} for currency, total in queries.revenue_total(rows).items()]
+
+
+def _units(rows: Iterable[Row]) -> int:
+    return sum(row["units"] for row in rows)

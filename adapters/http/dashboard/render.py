@@ -1,0 +1,62 @@
+"""The dashboard's Jinja2 templates and the filters they format with."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from adapters.http.dashboard.auth import Session
+
+TEMPLATES_DIR = Path(__file__).parent / "templates"
+STATIC_DIR = Path(__file__).parent / "static"
+STATIC_URL = "/dashboard/static"
+
+NOTICES = {
+    "cancel-requested": "Cancellation requested: the order updates once the pipeline has processed it.",
+    "stock-received": "Stock receipt recorded: the inventory updates in a moment.",
+    "invalid": "Nothing was sent: check the form's fields.",
+    "unavailable": "The event log did not answer; nothing was recorded. Try again.",
+}
+
+
+def when(moment: datetime | None) -> str:
+    return moment.strftime("%Y-%m-%d %H:%M:%S UTC") if moment else "-"
+
+
+def money(amount: Decimal | str | None, currency: str | None = None) -> str:
+    if amount is None:
+        return "-"
+    return f"{Decimal(amount):,.2f}" + (f" {currency}" if currency else "")
+
+
+def percent(share: float | None) -> str:
+    return "-" if share is None else f"{share * 100:.1f} %"
+
+
+@cache
+def templates() -> Jinja2Templates:
+    environment = Jinja2Templates(directory=TEMPLATES_DIR)
+    environment.env.filters.update(when=when, money=money, percent=percent)
+    environment.env.globals.update(static=STATIC_URL)
+    return environment
+
+
+def page(
+    request: Request,
+    name: str,
+    session: Session | None,
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+    **values: Any,
+) -> HTMLResponse:
+    """A page (or fragment) rendered with the session's CSRF token and the notice named in `?notice=`."""
+    notice = NOTICES.get(request.query_params.get("notice", ""))
+    context = {"session": session, "csrf": session.csrf if session else "", "notice": notice, **values}
+    return templates().TemplateResponse(request, name, context, status_code=status_code, headers=headers)
