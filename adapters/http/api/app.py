@@ -10,7 +10,7 @@ from typing import Any
 from fastapi import FastAPI, Request, Response
 
 from adapters.http import dashboard
-from adapters.http.api.deps import ApiContext, DeskReads, ReadinessCheck, ReadModel
+from adapters.http.api.deps import ApiContext, DeskReads, MetricsSource, ReadinessCheck, ReadModel
 from adapters.http.api.errors import install_error_handlers
 from adapters.http.api.limits import MAX_BODY_BYTES, MAX_JSON_DEPTH, RequestBodyLimits
 from adapters.http.api.memory import InMemoryReadModel
@@ -65,6 +65,7 @@ def create_app(
     login_limiter: TokenBucketLimiter | None = None,
     clock: Callable[[], datetime] = utc_now,
     desk: DeskReads | None = None,
+    monitor: MetricsSource | None = None,
 ) -> FastAPI:
     """The HTTP API. Defaults: intake store from settings, an empty in-memory read model, readiness
     probing the configured broker and the intake database, 10 tracking lookups per client then 1 per 2 s,
@@ -83,6 +84,7 @@ def create_app(
         readiness=readiness if readiness is not None else default_readiness(settings, store),
         clock=clock,
         desk=desk or deadletters.EmptyDesk(),
+        monitor=monitor,
     )
     install_error_handlers(app)
     for module in (channels, orders, inventory, shipments, customers, tracking, deadletters, health):

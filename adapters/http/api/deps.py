@@ -79,6 +79,12 @@ class ReadModel(Protocol):
 ReadinessCheck = Callable[[], bool | Awaitable[bool]]
 
 
+class MetricsSource(Protocol):
+    """Sets the figures `/metrics` reads from elsewhere (the broker, the views) just before a scrape."""
+
+    async def refresh(self, metrics: ApiMetrics) -> None: ...
+
+
 class DeskReads(Protocol):
     """The exceptions desk, as the API reads it (`adapters.sql.desk.SqlDesk`)."""
 
@@ -100,6 +106,7 @@ class ApiContext:
     readiness: Mapping[str, ReadinessCheck]
     clock: Callable[[], datetime]
     desk: DeskReads | None = None
+    monitor: MetricsSource | None = None
 
 
 def api_context(request: Request) -> ApiContext:
