@@ -165,9 +165,11 @@ def _row(record: Record, event: Event[EventData], category: str, kind: str, reas
 
 
 def _known_items(conn: Connection, ids: set[str]) -> set[str]:
+    """Those of `ids` that are items a person can retry (a backorder is cleared by stock, never retried)."""
     if not ids:
         return set()
-    found = conn.execute(select(desk_items.c.item_id).where(desk_items.c.item_id.in_(sorted(ids))))
+    t = desk_items.c
+    found = conn.execute(select(t.item_id).where(t.item_id.in_(sorted(ids)), t.category != "backorder"))
     return {str(item_id) for item_id in found.scalars()}
 
 

@@ -277,3 +277,16 @@ def test_money_in_a_refusal_reason_is_kept_as_text(engine: Engine) -> None:
     with engine.connect() as conn:
         [item], _ = list_items(conn, category="payment")
     assert item.reason == reason
+
+
+def test_an_event_caused_by_a_backorder_is_no_retry_of_it(engine: Engine) -> None:
+    log = Log()
+    waiting = backordered("o-6")
+    log.put(waiting)
+    cleared = OrderBackorderCleared(order_id="o-6", skus=("MUG",))
+    log.put(caused_by(waiting, "cleared", cleared, source=PIPELINE))
+    project(engine, log.records)
+    with engine.connect() as conn:
+        item = get_item(conn, str(waiting.id))
+    assert item is not None and item.retries == () and item.status == "resolved"
+    assert desk_rows(engine)["desk_retries"] == []
