@@ -14,8 +14,8 @@ from sqlalchemy import Connection, Table, delete, inspect, select
 
 from events import Event, EventData, topics
 from projections import archive as history
+from projections import desk, order_refusals
 from projections import inventory as stock
-from projections import order_refusals
 from projections import orders as order_view
 from projections.archive import Record, decoded
 from projections.refusals import RefusalPolicy, refusals_at, remember_copies, remembered
@@ -24,6 +24,9 @@ from projections.tables import (
     archive,
     create_tables,
     customers,
+    desk_effects,
+    desk_items,
+    desk_retries,
     inventory,
     metadata,
     order_timeline,
@@ -118,9 +121,19 @@ ARCHIVE = Projection(
     new_ids=None,  # the archive keeps the log as it was, redeliveries and all
 )
 
-PROJECTIONS: dict[str, Projection] = {p.name: p for p in (ORDERS, INVENTORY, ARCHIVE)}
+DESK = Projection(
+    name="desk",
+    group="desk_projector",
+    topics=topics.PUBLIC_TOPICS,  # dead letters and refusals, and the retries and what the pipeline made of them
+    tables=(desk_items, desk_retries, desk_effects),
+    apply=desk.apply_desk_batch,
+    new_ids=None,  # every row is inserted once by a deterministic key: a redelivered event writes nothing new
+)
+
+PROJECTIONS: dict[str, Projection] = {p.name: p for p in (ORDERS, INVENTORY, ARCHIVE, DESK)}
 VIEWS: dict[str, Projection] = {"orders": ORDERS, "timeline": ORDERS, "customers": ORDERS, "analytics": ORDERS}
 VIEWS["inventory"] = INVENTORY
+VIEWS["deadletters"] = DESK
 
 
 class UnknownProjection(LookupError):

@@ -244,6 +244,53 @@ refused_copies = Table(
 )
 Index("ix_projection_copies_event", refused_copies.c.projection, refused_copies.c.event_id)
 
+desk_items = Table(
+    "desk_items",
+    metadata,
+    # the exceptions desk: what needs a person. A dead letter (id: the dead letter's), a refused request (the
+    # refusal's), a backorder without an ETA (the backorder's). `event_id`/`event_type` name the event in question
+    # (the original a dead letter decodes to, the request refused); topic/partition/offset the record in question
+    Column("item_id", String(36), primary_key=True),
+    Column("category", String(20), nullable=False, index=True),
+    Column("kind", String(40), nullable=False),
+    Column("reason", String(500), nullable=False),
+    Column("subject", String(256), nullable=False),
+    Column("processor", String(40)),
+    Column("topic", String(200), nullable=False),
+    Column("partition", Integer, nullable=False),
+    Column("offset", BigInteger, nullable=False),
+    Column("event_id", String(36), index=True),
+    Column("event_type", String(100)),
+    Column("original", Text),
+    Column("original_size", Integer),
+    Column("first_seen", UtcDateTime, nullable=False, index=True),
+    Column("cleared_at", UtcDateTime),  # a backorder that got its stock, its ETA, or was cancelled
+)
+
+desk_retries = Table(
+    "desk_retries",
+    metadata,
+    # events caused by a desk item (`causationid` is the item's id): the retries the desk published
+    Column("retry_id", String(36), primary_key=True),
+    Column("item_id", String(36), nullable=False, index=True),
+    Column("type", String(100), nullable=False),
+    Column("topic", String(200), nullable=False),
+    Column("partition", Integer, nullable=False),
+    Column("offset", BigInteger, nullable=False),
+    Column("time", UtcDateTime, nullable=False),
+)
+
+desk_effects = Table(
+    "desk_effects",
+    metadata,
+    # the pipeline's decisions in a retry's story (`correlationid` is a desk item's id): what became of a retry
+    Column("effect_id", String(36), primary_key=True),
+    Column("cause_id", String(36), nullable=False, index=True),
+    Column("item_id", String(36), nullable=False),
+    Column("type", String(100), nullable=False),
+    Column("time", UtcDateTime, nullable=False),
+)
+
 view_schemas = Table(
     "projection_schema",
     metadata,

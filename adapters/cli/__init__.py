@@ -8,6 +8,7 @@ from adapters.cli import (
     bench_cmd,
     broker_cmd,
     check_cmd,
+    deadletters_cmd,
     demo_cmd,
     ops_cmd,
     pipeline_cmd,
@@ -39,3 +40,4 @@ def options(
 
 for module in (demo_cmd, bench_cmd, broker_cmd, schema_cmd, pipeline_cmd, projections_cmd, ops_cmd, check_cmd):
     module.register(app)
+deadletters_cmd.register(app)

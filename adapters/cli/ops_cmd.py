@@ -40,9 +40,11 @@ async def _serve(settings: Settings, host: str, port: int) -> None:
     import uvicorn
 
     from adapters.http.api import create_app
+    from adapters.http.api.monitor import Monitor
     from adapters.http.api.sql_read_model import SqlReadModel
     from adapters.kafka.admin import ensure_topics, public_topic_names
     from adapters.kafka.publisher import KafkaPublisher
+    from adapters.sql.desk import SqlDesk
     from adapters.sql.engines import views_engine
 
     assert settings.kafka_bootstrap is not None
@@ -56,7 +58,8 @@ async def _serve(settings: Settings, host: str, port: int) -> None:
     views = views_engine(settings)  # the views `oms project` writes, under the same OMS_DATABASE_URL / OMS_DATA_DIR
     await publisher.start()
     try:
-        app = create_app(settings, publisher, read_model=SqlReadModel(views))
+        monitor = Monitor(settings.kafka_bootstrap, settings.topic_prefix, settings.topic(settings.pipeline_app), views)
+        app = create_app(settings, publisher, read_model=SqlReadModel(views), desk=SqlDesk(views), monitor=monitor)
         typer.echo(f"OMS API on http://{host}:{port} (broker {settings.kafka_bootstrap})", err=True)
         await uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level=settings.log_level.lower())).serve()
     finally:

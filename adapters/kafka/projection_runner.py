@@ -22,12 +22,21 @@ from adapters.kafka.offsets import log_end_offsets
 from adapters.settings import Settings
 from adapters.sql.engines import archive_engine, views_engine
 from projections.archive import Record
-from projections.projector import ARCHIVE, INVENTORY, ORDERS, PROJECTIONS, Projection, apply_records, prepare_views
+from projections.projector import (
+    ARCHIVE,
+    DESK,
+    INVENTORY,
+    ORDERS,
+    PROJECTIONS,
+    Projection,
+    apply_records,
+    prepare_views,
+)
 from projections.tracking import Position, tracked_offsets
 
 log = logging.getLogger(__name__)
 
-DEFAULT_PROJECTIONS = (ORDERS.name, INVENTORY.name, ARCHIVE.name)
+DEFAULT_PROJECTIONS = (ORDERS.name, INVENTORY.name, ARCHIVE.name, DESK.name)
 
 
 def as_record(message: ConsumerRecord[bytes, bytes]) -> Record:

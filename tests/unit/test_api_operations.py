@@ -36,12 +36,12 @@ def test_metrics_count_requests_and_published_events_per_app(tmp_path: Path, mon
     other = create_app(Settings(data_dir=tmp_path), RecordingPublisher())
     client = TestClient(app)
     client.post("/api/v1/channels/shopify/orders", content=body, headers={"X-Shopify-Hmac-Sha256": sign(body, "s")})
-    app.state.context.metrics.set_consumer_lag("order_projector", 42)
+    app.state.context.metrics.set_consumer_lag("order_projector", "oms.orders", 3, 42)
     app.state.context.metrics.set_deadlettered(3)
     text = client.get("/metrics").text
     assert 'oms_events_published_total{type="oms.order.placed"} 1.0' in text
     assert 'route="/api/v1/channels/{channel}/orders",status="202"' in text
-    assert 'oms_consumer_lag{projection="order_projector"} 42.0' in text
+    assert 'oms_consumer_lag{group="order_projector",partition="3",topic="oms.orders"} 42.0' in text
     assert "oms_deadlettered_events 3.0" in text
     assert "oms_events_published_total{" not in TestClient(other).get("/metrics").text
 

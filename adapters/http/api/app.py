@@ -10,13 +10,22 @@ from typing import Any
 from fastapi import FastAPI, Request, Response
 
 from adapters.http import dashboard
-from adapters.http.api.deps import ApiContext, ReadinessCheck, ReadModel
+from adapters.http.api.deps import ApiContext, DeskReads, MetricsSource, ReadinessCheck, ReadModel
 from adapters.http.api.errors import install_error_handlers
 from adapters.http.api.limits import MAX_BODY_BYTES, MAX_JSON_DEPTH, RequestBodyLimits
 from adapters.http.api.memory import InMemoryReadModel
 from adapters.http.api.metrics import ApiMetrics
 from adapters.http.api.ratelimit import TokenBucketLimiter
-from adapters.http.api.routes import channels, customers, health, inventory, orders, shipments, tracking
+from adapters.http.api.routes import (
+    channels,
+    customers,
+    deadletters,
+    health,
+    inventory,
+    orders,
+    shipments,
+    tracking,
+)
 from adapters.kafka.broker import answers_metadata
 from adapters.kafka.publisher import Publisher
 from adapters.settings import Settings
@@ -55,6 +64,8 @@ def create_app(
     tracking_limiter: TokenBucketLimiter | None = None,
     login_limiter: TokenBucketLimiter | None = None,
     clock: Callable[[], datetime] = utc_now,
+    desk: DeskReads | None = None,
+    monitor: MetricsSource | None = None,
 ) -> FastAPI:
     """The HTTP API. Defaults: intake store from settings, an empty in-memory read model, readiness
     probing the configured broker and the intake database, 10 tracking lookups per client then 1 per 2 s,
@@ -72,9 +83,11 @@ def create_app(
         login_limiter=login_limiter or TokenBucketLimiter(burst=10.0, per_second=0.1),
         readiness=readiness if readiness is not None else default_readiness(settings, store),
         clock=clock,
+        desk=desk or deadletters.EmptyDesk(),
+        monitor=monitor,
     )
     install_error_handlers(app)
-    for module in (channels, orders, inventory, shipments, customers, tracking, health):
+    for module in (channels, orders, inventory, shipments, customers, tracking, deadletters, health):
         app.include_router(module.router)
     app.include_router(dashboard.router)
     app.mount(dashboard.STATIC_URL, dashboard.static_files(), name="dashboard-static")

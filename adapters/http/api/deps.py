@@ -79,6 +79,21 @@ class ReadModel(Protocol):
 ReadinessCheck = Callable[[], bool | Awaitable[bool]]
 
 
+class MetricsSource(Protocol):
+    """Sets the figures `/metrics` reads from elsewhere (the broker, the views) just before a scrape."""
+
+    async def refresh(self, metrics: ApiMetrics) -> None: ...
+
+
+class DeskReads(Protocol):
+    """The exceptions desk, as the API reads it (`adapters.sql.desk.SqlDesk`)."""
+
+    def list_items(
+        self, *, status: str | None = None, category: str | None = None, limit: int = 50, offset: int = 0
+    ) -> tuple[Sequence[Any], int]: ...
+    def get_item(self, item_id: str) -> Any | None: ...
+
+
 @dataclass
 class ApiContext:
     settings: Settings
@@ -90,6 +105,8 @@ class ApiContext:
     login_limiter: TokenBucketLimiter
     readiness: Mapping[str, ReadinessCheck]
     clock: Callable[[], datetime]
+    desk: DeskReads | None = None
+    monitor: MetricsSource | None = None
 
 
 def api_context(request: Request) -> ApiContext:

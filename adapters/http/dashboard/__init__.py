@@ -4,11 +4,11 @@
 from fastapi import APIRouter
 from fastapi.staticfiles import StaticFiles
 
-from adapters.http.dashboard import actions, login, pages
+from adapters.http.dashboard import actions, desk, login, pages
 from adapters.http.dashboard.render import STATIC_DIR, STATIC_URL
 
 router = APIRouter()
-for _module in (login, pages, actions):
+for _module in (login, pages, actions, desk):
     router.include_router(_module.router)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from datetime import datetime
 from decimal import Decimal
 from functools import cache
@@ -23,6 +24,7 @@ NOTICES = {
     "stock-received": "Stock receipt recorded: the inventory updates in a moment.",
     "invalid": "Nothing was sent: check the form's fields.",
     "unavailable": "The event log did not answer; nothing was recorded. Try again.",
+    "retried": "Retry published: the desk shows what became of it once the pipeline has processed it.",
 }
 
 
@@ -36,6 +38,11 @@ def money(amount: Decimal | str | None, currency: str | None = None) -> str:
     return f"{Decimal(amount):,.2f}" + (f" {currency}" if currency else "")
 
 
+def b64text(encoded: str | None) -> str:
+    """A dead letter's original bytes (base64) as text, undecodable bytes replaced."""
+    return base64.b64decode(encoded or "").decode("utf-8", "replace")
+
+
 def percent(share: float | None) -> str:
     return "-" if share is None else f"{share * 100:.1f} %"
 
@@ -43,7 +50,7 @@ def percent(share: float | None) -> str:
 @cache
 def templates() -> Jinja2Templates:
     environment = Jinja2Templates(directory=TEMPLATES_DIR)
-    environment.env.filters.update(when=when, money=money, percent=percent)
+    environment.env.filters.update(when=when, money=money, percent=percent, b64text=b64text)
     environment.env.globals.update(static=STATIC_URL)
     return environment
 

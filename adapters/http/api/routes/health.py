@@ -31,7 +31,10 @@ async def readyz(context: Context) -> JSONResponse:
 
 
 @router.get("/metrics", response_class=Response)
-def metrics(context: Context) -> Response:
+async def metrics(context: Context) -> Response:
+    """Prometheus metrics: the API's own, dead letters by reason, desk items, and consumer and projector lag."""
+    if context.monitor is not None:
+        await context.monitor.refresh(context.metrics)
     return Response(context.metrics.exposition(), media_type=CONTENT_TYPE)
 
 
