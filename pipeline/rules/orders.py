@@ -38,8 +38,10 @@ from pipeline.rules.common import Decision, Outputs, Refused, Rejected, decision
 from pipeline.rules.fulfilment import backorder_line, deliver, dispatch, reserve_line, ship_what_can_ship
 from pipeline.rules.money import ZERO
 from pipeline.rules.order_changes import cancel, request_cancel, request_change
-from pipeline.rules.order_payments import expire_hold, hold_payment, pay, payment_id_of, record_reported_refund
+from pipeline.rules.order_held_payments import expire_hold, hold_payment
+from pipeline.rules.order_payments import pay, payment_id_of
 from pipeline.rules.order_placement import place
+from pipeline.rules.order_refunds import record_reported_refund
 from pipeline.rules.order_returns import inspect_return, receive_return, request_return
 from pipeline.rules.order_state import OrderState
 from pipeline.rules.order_status import amount_due, is_covered, money, notify, with_derived_status
