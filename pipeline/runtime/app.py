@@ -48,7 +48,8 @@ from pipeline.runtime.payment_timer import PaymentExpiry
 from pipeline.runtime.produce import KeyHomes
 from pipeline.runtime.stage_runner import StageRunner, send_all
 from pipeline.stages import notify, shipping
-from pipeline.stages.processor import Intake, KeyedProcessor
+from pipeline.stages.intake import Intake
+from pipeline.stages.processor import KeyedProcessor
 from pipeline.stages.state import FLUSH_EVERY_S, StageState
 
 

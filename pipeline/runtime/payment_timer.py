@@ -8,7 +8,7 @@ from events import encode, topics
 from pipeline.config import PipelineConfig
 from pipeline.rules.orders import OrderState, is_payment_overdue, payment_expired
 from pipeline.runtime.stage_runner import StageRunner
-from pipeline.stages.processor import Message
+from pipeline.stages.records import Message
 
 
 class PaymentExpiry:
