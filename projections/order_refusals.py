@@ -33,9 +33,9 @@ from events import (
     ShipmentDispatched,
 )
 from projections.customers import refresh_customers
-from projections.orders import SalesKey, sales_taken_back, write_sales
 from projections.refusals import Refusal, Refused, next_copy
 from projections.rows import Row, load_rows
+from projections.sales import SalesKey, sales_taken_back, write_sales
 from projections.tables import orders
 from projections.timeline import mark_dead_lettered, move_step, record_dead_lettered, step_at
 

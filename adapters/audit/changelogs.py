@@ -1,7 +1,7 @@
 """No key's state goes back: per key of a processor table, the offsets it has applied only ever grow.
 
 A changelog record's value is JSON `{"s": <state or null>, "o": {"<topic>:<partition>": <last applied
-offset>}, ...}` keyed by the state key (pipeline/stages/processor.py); everything but `o` is opaque here. From one
+offset>}, ...}` keyed by the state key (pipeline/stages/stored.py); everything but `o` is opaque here. From one
 record of a key to the next, an offset that decreases, or a position that disappears, means a worker
 restored the key to an older state and applied inputs again.
 """

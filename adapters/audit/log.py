@@ -20,7 +20,8 @@ from events import topics
 from projections.archive import Record, decoded
 
 CHANGELOG_TABLES = ("sku_to_stock", "order_to_state", "order_to_shipments", "order_to_notifications")
-"""The processors' tables (pipeline/runtime/app.py); each has a changelog topic `<app id>-<table>-changelog`."""
+"""The processors' tables (pipeline/runtime/worker_stages.py); each has a changelog topic
+`<app id>-<table>-changelog`."""
 
 
 class LogReadTimeout(TimeoutError):

@@ -1,10 +1,10 @@
-"""The bench run: broker, worker and projector as children, the phases, the baselines, the figures."""
+"""The bench run: broker, worker and projector as children, the warm-up, the phases and the baselines (the figures
+not of a phase are in `figures`)."""
 
 from __future__ import annotations
 
 import asyncio
 import os
-import platform
 import shutil
 import sqlite3
 import tempfile
@@ -15,15 +15,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer
-
 from adapters.bench.baselines import run_baselines
+from adapters.bench.figures import add_ratios, delta, log_sizes, machine, worker_inputs
 from adapters.bench.load import Catalogue, OrderMaker, producer_for, send_at_rate, send_batch, stock_messages
 from adapters.bench.observe import BenchFailed, Tracker, percentiles
 from adapters.bench.procs import Child, Usage, oms_child
 from adapters.bootstrap import ensure_pipeline_topics, pipeline_config
 from adapters.kafka.broker import EmbeddedBroker
-from adapters.kafka.offsets import log_end_offsets
 from adapters.settings import Settings
 from events import topics
 
@@ -52,39 +50,6 @@ class BenchOptions:
     def worker_count(self) -> int:
         """`workers`, or one per core: a worker's four stages share one event loop, which one core runs."""
         return self.workers or min(os.cpu_count() or 1, self.partitions)
-
-
-def machine() -> dict[str, Any]:
-    model = ""
-    try:
-        with open("/proc/cpuinfo") as cpuinfo:
-            model = next((line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")), "")
-    except OSError:
-        pass
-    return {
-        "cpus": os.cpu_count(),
-        "cpu_model": model,
-        "python": platform.python_version(),
-        "load_average_at_start": [round(x, 2) for x in os.getloadavg()],
-    }
-
-
-async def log_sizes(bootstrap: str, prefix: str) -> dict[str, int]:
-    """Messages on each topic whose name starts with `prefix` (the sum of its partitions' end offsets)."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, client_id="oms-bench-sizes")
-    await consumer.start()
-    try:
-        names = sorted(name for name in await consumer.topics() if name.startswith(prefix))
-    finally:
-        await consumer.stop()
-    sizes: dict[str, int] = {}
-    for (topic, _partition), end in (await log_end_offsets(bootstrap, names)).items():
-        sizes[topic] = sizes.get(topic, 0) + end
-    return sizes
-
-
-def _delta(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:
-    return {name: after[name] - before.get(name, 0) for name in after}
 
 
 class Bench:
@@ -117,7 +82,7 @@ class Bench:
             self.broker.stop()
             if not self.options.keep_data and self.options.data_dir is None:
                 shutil.rmtree(self.workdir, ignore_errors=True)
-        _ratios(result)
+        add_ratios(result)
         return result
 
     async def _pipeline_phases(self) -> dict[str, Any]:
@@ -125,25 +90,7 @@ class Bench:
         settings = Settings(topic_prefix=self.prefix, partitions=options.partitions, data_dir=self.workdir)
         await ensure_pipeline_topics(pipeline_config(settings, bootstrap))
         views_db = self.workdir / "oms.sqlite3"
-        env = {
-            "OMS_KAFKA_BOOTSTRAP": bootstrap,
-            "OMS_TOPIC_PREFIX": self.prefix,
-            "OMS_DATA_DIR": str(self.workdir),
-            "OMS_DATABASE_URL": f"sqlite:///{views_db}",
-            "OMS_PARTITIONS": str(options.partitions),
-            "OMS_LOG_LEVEL": "WARNING",
-        }
-        only = [arg for name in options.projections for arg in ("--only", name)]
-        workers = [
-            oms_child(_worker_name(n), ["worker", "--loglevel", "warn"], env, self.workdir).start()
-            for n in range(options.worker_count())
-        ]
-        worker = workers[0]
-        projector = oms_child("projector", ["project", "--bootstrap", bootstrap, *only], env, self.workdir).start()
-        self.children += [*workers, projector]
-        pids = ", ".join(str(w.pid) for w in workers)
-        self.say(f"broker {bootstrap}, worker pid {pids}, projector pid {projector.pid}, data {self.workdir}")
-
+        workers, projector = self._start_children(views_db)
         usage = Usage(
             {
                 **{_worker_name(n): w.pid for n, w in enumerate(workers)},
@@ -159,14 +106,7 @@ class Bench:
         await producer.start()
         try:
             maker = OrderMaker(self.catalogue, self.prefix)
-            await send_batch(producer, stock_messages(self.catalogue, self.prefix))
-            started = time.monotonic()
-            warm = [maker.make(f"w-{i:05d}", i) for i in range(options.warmup_orders)]
-            await send_batch(producer, warm)
-            if not await tracker.wait_done("w-", len(warm), options.startup_timeout_s, self.check_children):
-                raise BenchFailed(f"warm-up orders not through in {options.startup_timeout_s}s:\n{worker.log_tail()}")
-            self.say(f"warm: worker and projector answer after {time.monotonic() - started:.1f}s")
-
+            await self._warm_up(producer, maker, tracker, workers[0])
             latency = await self._latency_phase(producer, maker, tracker)
             throughput = await self._throughput_phase(producer, maker, tracker, usage, views_db)
         finally:
@@ -176,6 +116,39 @@ class Bench:
         for child in (projector, *workers):
             child.stop()
         return {**throughput, "latency": latency}
+
+    def _start_children(self, views_db: Path) -> tuple[list[Child], Child]:
+        """The workers and the projector, started against the broker, with the views in `views_db`."""
+        options, bootstrap = self.options, self.broker.bootstrap
+        env = {
+            "OMS_KAFKA_BOOTSTRAP": bootstrap,
+            "OMS_TOPIC_PREFIX": self.prefix,
+            "OMS_DATA_DIR": str(self.workdir),
+            "OMS_DATABASE_URL": f"sqlite:///{views_db}",
+            "OMS_PARTITIONS": str(options.partitions),
+            "OMS_LOG_LEVEL": "WARNING",
+        }
+        only = [arg for name in options.projections for arg in ("--only", name)]
+        workers = [
+            oms_child(_worker_name(n), ["worker", "--loglevel", "warn"], env, self.workdir).start()
+            for n in range(options.worker_count())
+        ]
+        projector = oms_child("projector", ["project", "--bootstrap", bootstrap, *only], env, self.workdir).start()
+        self.children += [*workers, projector]
+        pids = ", ".join(str(w.pid) for w in workers)
+        self.say(f"broker {bootstrap}, worker pid {pids}, projector pid {projector.pid}, data {self.workdir}")
+        return workers, projector
+
+    async def _warm_up(self, producer: Any, maker: OrderMaker, tracker: Tracker, worker: Child) -> None:
+        """Stock for every sku, then a few orders all the way through: the children answer."""
+        options = self.options
+        await send_batch(producer, stock_messages(self.catalogue, self.prefix))
+        started = time.monotonic()
+        warm = [maker.make(f"w-{i:05d}", i) for i in range(options.warmup_orders)]
+        await send_batch(producer, warm)
+        if not await tracker.wait_done("w-", len(warm), options.startup_timeout_s, self.check_children):
+            raise BenchFailed(f"warm-up orders not through in {options.startup_timeout_s}s:\n{worker.log_tail()}")
+        self.say(f"warm: worker and projector answer after {time.monotonic() - started:.1f}s")
 
     async def _latency_phase(self, producer: Any, maker: OrderMaker, tracker: Tracker) -> dict[str, Any]:
         options = self.options
@@ -228,11 +201,11 @@ class Bench:
             raise BenchFailed("throughput phase: no order went all the way through")
         elapsed = done[-1] - started
         after = await log_sizes(bootstrap, self.prefix)
-        moved = _delta(before, after)
+        moved = delta(before, after)
         public = {self.prefix + name for name in topics.PUBLIC_TOPICS} | {f"{self.prefix}oms-pipeline-order-replies"}
         on_logs = sum(n for name, n in moved.items() if name in public)
         changelog = sum(n for name, n in moved.items() if name.endswith("-changelog"))
-        consumed = _worker_inputs(moved, self.prefix)
+        consumed = worker_inputs(moved, self.prefix)
         with sqlite3.connect(views_db) as conn:
             shipped = conn.execute(
                 "SELECT count(*) FROM orders WHERE order_id LIKE 't-%' AND status = 'shipped'"
@@ -279,33 +252,6 @@ class Bench:
 
 def _worker_name(index: int) -> str:
     return "worker" if index == 0 else f"worker-{index + 1}"
-
-
-def _worker_inputs(moved: dict[str, int], prefix: str) -> int:
-    """Messages the worker's agents read: orders, shipments (twice: order and shipment agents), inventory,
-    notifications and the order-replies topic."""
-
-    def n(name: str) -> int:
-        return moved.get(prefix + name, 0)
-
-    return (
-        n(topics.ORDERS)
-        + 2 * n(topics.SHIPMENTS)
-        + n(topics.INVENTORY)
-        + n(topics.NOTIFICATIONS)
-        + n("oms-pipeline-order-replies")
-    )
-
-
-def _ratios(result: dict[str, Any]) -> None:
-    baselines = result.get("baselines", {})
-    worker = result.get("worker_input_events_per_s", 0.0) / max(1, result.get("workers", 1))  # per worker
-    faust = baselines.get("faust_agent", {}).get("events_per_s", 0.0)
-    raw = baselines.get("raw_aiokafka", {}).get("events_per_s", 0.0)
-    result["ratios"] = {
-        "worker_vs_faust_agent": round(worker / faust, 2) if faust else None,
-        "worker_vs_raw_aiokafka": round(worker / raw, 3) if raw else None,
-    }
 
 
 def _options_json(options: BenchOptions) -> dict[str, Any]:

@@ -21,7 +21,7 @@ from events import (
 )
 from pipeline.rules.common import Outputs, Refused
 from pipeline.rules.money import ZERO, rounded
-from pipeline.rules.order_payments import RefundWhy, settle
+from pipeline.rules.order_refunds import RefundWhy, settle
 from pipeline.rules.order_state import Line, OrderState
 from pipeline.rules.order_status import money, notify
 

@@ -7,7 +7,7 @@ from events import Event, EventData, OrderPlaced, StockReservationRequested
 from pipeline.rules.common import Outputs
 from pipeline.rules.ledger import Payment, Payments
 from pipeline.rules.money import allocate, rounded
-from pipeline.rules.order_payments import apply_held
+from pipeline.rules.order_held_payments import apply_held
 from pipeline.rules.order_state import Line, OrderState
 
 Outcome = tuple[OrderState, Outputs]

@@ -24,7 +24,7 @@ from events.base import UtcDatetime
 from pipeline.rules.common import Outputs, Refused
 from pipeline.rules.money import rounded
 from pipeline.rules.order_changes import changed_event
-from pipeline.rules.order_payments import RefundWhy, settle
+from pipeline.rules.order_refunds import RefundWhy, settle
 from pipeline.rules.order_state import Line, OrderState, ReturnCase, rma_for
 from pipeline.rules.order_status import money, notify
 

@@ -16,6 +16,9 @@ from pipeline.rules.ledger import Payment, Refund
 from pipeline.rules.legacy_state import upgraded
 from pipeline.rules.money import ZERO, pro_rata
 
+SOURCE = "oms.pipeline.orders"
+"""The order processor's `source` on every event it emits, the timer's included."""
+
 OrderStatus = Literal[
     "placed",
     "awaiting_payment",

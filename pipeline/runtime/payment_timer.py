@@ -6,9 +6,10 @@ from datetime import UTC, datetime
 
 from events import encode, topics
 from pipeline.config import PipelineConfig
-from pipeline.rules.orders import OrderState, is_payment_overdue, payment_expired
+from pipeline.rules.order_deadlines import is_payment_overdue, payment_expired
+from pipeline.rules.orders import OrderState
 from pipeline.runtime.stage_runner import StageRunner
-from pipeline.stages.processor import Message
+from pipeline.stages.records import Message
 
 
 class PaymentExpiry:

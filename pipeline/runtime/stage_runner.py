@@ -14,8 +14,10 @@ from pydantic import BaseModel
 from pipeline.ports import StateWrite
 from pipeline.runtime.faust_internals import kafka_producer
 from pipeline.runtime.produce import KeyHomes, Record, send_records
-from pipeline.stages.processor import Applied, Incoming, KeyedProcessor, Loader, Message, StateCodec, Stored
+from pipeline.stages.processor import Applied, KeyedProcessor
+from pipeline.stages.records import Incoming, Message
 from pipeline.stages.state import StageState, Written
+from pipeline.stages.stored import Loader, StateCodec, Stored
 
 S = TypeVar("S", bound=BaseModel)
 

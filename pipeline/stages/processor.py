@@ -12,131 +12,38 @@ At-least-once without Kafka transactions. For every batch:
 
 A crash before (5) replays the inputs from the old state and re-emits the same outputs with the same
 (derived) ids, which every consumer drops. A crash after (5) skips the inputs it already applied.
+
+What may be taken is in `intake`, the dead letters in `deadletters`, the state kept per key in `stored`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import base64
 import logging
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
-import orjson
 from pydantic import BaseModel
 
-from events import (
-    DeadLetterRecorded,
-    DecodeError,
-    Event,
-    EventData,
-    check_envelope,
-    decode_envelope,
-    encode,
-    natural_id,
-    new_event,
-    parse_envelope,
-    utc_now,
-)
+from events import DecodeError, Event, EventData, encode, utc_now
 from pipeline.rules.common import Decision, Rejected
+from pipeline.stages.deadletters import dead_letter
+from pipeline.stages.intake import Intake, Refused, decoded, key_of
+from pipeline.stages.records import Incoming, Message
+from pipeline.stages.stored import Loader, Stored
 
 log = logging.getLogger(__name__)
 
 S = TypeVar("S", bound=BaseModel)
 Handler = Callable[[S | None, Event[EventData], datetime], Awaitable[Decision[S]]]
 Route = Callable[[Event[EventData]], list[tuple[str, str]]]
-Message = tuple[str, bytes, bytes, str]  # topic, key, value, event type (sent as the `oms-type` header)
 Applied = Callable[[list[str]], set[str]]  # which of these event ids the stage applied before
-
-PIPELINE_SOURCE = "oms.pipeline."
-MAX_EVENT_BYTES = 256 * 1024
-"""A larger record is dead-lettered unread: no event of the contract comes near it (500 order lines are ~100 KiB)."""
-ORIGINAL_KEPT = 64 * 1024
-"""How much of a refused record a dead letter carries; the whole record stays at its offset on its topic."""
 
 
 class HandlerFailed(Exception):
     """A side effect (carrier, notifier) failed for good; the input goes to the dead-letter topic."""
-
-    def __init__(self, kind: str, reason: str) -> None:
-        super().__init__(reason)
-        self.kind = kind
-        self.reason = reason
-
-
-@dataclass
-class Stored(Generic[S]):
-    """What the state keeps per key: the rule's state, the last offset applied from each source partition, and
-    the ids of the events applied since it was last written (they go to the changelog and the stage's index)."""
-
-    state: S | None = None
-    offsets: dict[str, int] = field(default_factory=dict)
-    fresh_ids: tuple[str, ...] = ()
-
-    def has_applied(self, position: str, offset: int) -> bool:
-        return self.offsets.get(position, -1) >= offset
-
-    def applied(self, position: str, offset: int, event_id: str, state: S | None) -> Stored[S]:
-        return Stored(state, {**self.offsets, position: offset}, (*self.fresh_ids, event_id))
-
-
-Loader = Callable[[str, int], Stored[S]]  # a key's stored state, from its partition
-
-
-class StateCodec(Generic[S]):
-    """A key's changelog record: `{"s": state, "o": offsets, "a": ids applied in this write}`."""
-
-    def __init__(self, state_type: type[S]) -> None:
-        self.state_type = state_type
-
-    def dumps(self, stored: Stored[S]) -> bytes:
-        state = stored.state.model_dump(mode="json") if stored.state is not None else None
-        return orjson.dumps({"s": state, "o": stored.offsets, "a": stored.fresh_ids})
-
-    def loads(self, raw: bytes | None) -> Stored[S]:
-        """The stored state; the ids it applied are the index's business, not the state's."""
-        if not raw:
-            return Stored()
-        parsed = orjson.loads(raw)
-        state = self.state_type.model_validate(parsed["s"]) if parsed["s"] is not None else None
-        return Stored(state=state, offsets=parsed["o"])
-
-
-@dataclass(frozen=True)
-class Incoming:
-    """One consumed Kafka message, independent of faust's types."""
-
-    topic: str
-    partition: int
-    offset: int
-    key: bytes | None
-    value: bytes | None
-
-
-@dataclass(frozen=True)
-class Intake:
-    """What a stage may take from which topic: the contract topic each input topic carries (the internal
-    order-replies topic carries inventory events keyed by order id), and how to find an event's key there."""
-
-    carries: dict[str, str]  # input topic name -> contract topic of the events it may carry
-    keyed_by_order: frozenset[str] = frozenset()  # input topics whose key is the event's order id
-    partition_of: Callable[[str, bytes], int | None] = lambda topic, key: None  # where the producer would put key
-
-    def expected_key(self, topic: str, event: Event[EventData]) -> str:
-        if topic in self.keyed_by_order:
-            return str(getattr(event.data, "order_id", event.subject))
-        return event.data.partition_key()
-
-
-def is_pipeline_source(source: str) -> bool:
-    """True for the `source` of an event one of the pipeline's stages wrote (`oms.pipeline.<stage>`)."""
-    return source.startswith(PIPELINE_SOURCE)
-
-
-class Refused(Exception):
-    """A record a stage cannot take; it goes to the dead-letter topic with this kind and reason."""
 
     def __init__(self, kind: str, reason: str) -> None:
         super().__init__(reason)
@@ -212,66 +119,15 @@ class KeyedProcessor(Generic[S]):
     def _take(self, message: Incoming, result: BatchResult[S]) -> _Taken | None:
         """The message's event and key, or None: passed over, or dead-lettered with the reason."""
         try:
-            event = self._decoded(message)
+            event = decoded(message, self.intake, self.ignored_types)
             if event is None:
                 return None
-            return _Taken(message, event, self._key_of(message, event))
+            return _Taken(message, event, key_of(message, event, self.intake))
         except DecodeError as error:
             result.messages.append(self._deadletter(message, error.kind, error.message))
         except Refused as refused:
             result.messages.append(self._deadletter(message, refused.kind, refused.reason))
         return None
-
-    def _decoded(self, message: Incoming) -> Event[EventData] | None:
-        if message.value is None:
-            raise Refused("no_value", "the record has no value (a tombstone): events are never deleted from a topic")
-        if len(message.value) > MAX_EVENT_BYTES:
-            raise Refused(
-                "oversized",
-                f"the record is {len(message.value):,} bytes; no event of the contract is over {MAX_EVENT_BYTES:,}",
-            )
-        envelope = parse_envelope(message.value)
-        kind = envelope.get("type")
-        if isinstance(kind, str) and kind in self.ignored_types:
-            # About half of what a stage reads: the pipeline's own outputs, skipped before their data is validated.
-            check_envelope(envelope)
-            source = envelope["source"]
-            if not is_pipeline_source(source):
-                raise Refused("reserved_type", f"{kind} is decided by the pipeline, not published by {source!r}")
-            return None
-        event = decode_envelope(envelope)
-        carried = self.intake.carries.get(message.topic) if self.intake else None
-        if carried is not None and event.data.topic != carried:
-            raise Refused(
-                "wrong_topic", f"{event.type} belongs on {event.data.topic}, not on {carried}; publish it there"
-            )
-        return event
-
-    def _key_of(self, message: Incoming, event: Event[EventData]) -> str:
-        """The Kafka key says whose state this is, and must be the event's own key so that every event of one
-        order or sku shares a partition."""
-        try:
-            key = message.key.decode() if message.key is not None else None
-        except UnicodeDecodeError:
-            raise Refused("invalid_key", "the record's key is not UTF-8 text; it must be the event's key") from None
-        if self.intake is None:
-            return key if key is not None else event.subject
-        expected = self.intake.expected_key(message.topic, event)
-        if key != expected:
-            raise Refused(
-                "wrong_key",
-                f"the record's key is {key!r}; {event.type} must be keyed by {expected!r} so that all events of "
-                f"{expected} share a partition",
-            )
-        home = self.intake.partition_of(message.topic, expected.encode())
-        if home is not None and home != message.partition:
-            raise Refused(
-                "wrong_partition",
-                f"key {expected!r} belongs on partition {home} of {message.topic}, not {message.partition}: produce "
-                "with the murmur2 partitioner (the Java client's and aiokafka's default; librdkafka: "
-                "partitioner=murmur2_random)",
-            )
-        return expected
 
     async def _one(self, item: _Taken, now: datetime, result: BatchResult[S], done: set[str]) -> None:
         message, event, key = item.message, item.event, item.key
@@ -299,24 +155,7 @@ class KeyedProcessor(Generic[S]):
 
     def _deadletter(self, message: Incoming, kind: str, reason: str) -> Message:
         log.warning("%s dead-lettered %s[%d]@%d: %s", self.name, message.topic, message.partition, message.offset, kind)
-        value = message.value or b""
-        kept = value[:ORIGINAL_KEPT]
-        if len(kept) < len(value):
-            reason = f"{reason} (the dead letter keeps the first {ORIGINAL_KEPT:,} bytes; the record is at its offset)"
-        data = DeadLetterRecorded(
-            original_key=(message.key or b"").decode("utf-8", "replace")[:256],
-            source_topic=message.topic,
-            source_partition=message.partition,
-            source_offset=message.offset,
-            processor=self.name,
-            kind=kind,
-            reason=reason,
-            original=base64.b64encode(kept).decode("ascii"),
-            original_size=len(value) if message.value is not None else None,
-        )
-        dead_id = natural_id("deadletter", self.name, message.topic, str(message.partition), str(message.offset))
-        event = new_event(data, source=f"oms.pipeline.{self.name}", id=dead_id)
-        return (self.deadletter_topic, event.subject.encode(), encode(event), event.type)
+        return dead_letter(self.name, self.deadletter_topic, message, kind, reason)
 
 
 def summarize(result: BatchResult[Any]) -> str:

@@ -47,7 +47,7 @@ from events.common import LineQty
 
 Fate = Literal["dead", "taken", "passed_over"]
 INPUT_TOPICS = (topics.ORDERS, topics.INVENTORY, topics.SHIPMENTS, topics.NOTIFICATIONS)
-MAX_EVENT_BYTES = 256 * 1024  # pipeline/shell.py: a larger record is dead-lettered unread
+MAX_EVENT_BYTES = 256 * 1024  # pipeline/stages/intake.py: a larger record is dead-lettered unread
 SOURCE = "urn:oms:fuzz"
 HOSTILE_VALUES: tuple[Any, ...] = (
     None,

@@ -27,7 +27,7 @@ from adapters.audit.log import read_log
 from adapters.bootstrap import ensure_pipeline_topics, pipeline_config
 from adapters.settings import Settings
 from events import DeadLetterRecorded, decode, encode, topics
-from pipeline.runtime.app import INVENTORY_OUTPUTS, ORDER_OUTPUTS
+from pipeline.runtime.worker_stages import INVENTORY_OUTPUTS, ORDER_OUTPUTS
 from pipeline.stages import notify, shipping
 from pipeline.stages.state import applied_ids_of
 from tests import builders as b

@@ -10,15 +10,11 @@ from pydantic import BaseModel, ConfigDict
 
 from events import DeadLetterRecorded, Event, EventData, decode, encode
 from pipeline.rules.common import Decision, Rejected
-from pipeline.stages.processor import (
-    MAX_EVENT_BYTES,
-    ORIGINAL_KEPT,
-    Incoming,
-    Intake,
-    KeyedProcessor,
-    StateCodec,
-    Stored,
-)
+from pipeline.stages.deadletters import ORIGINAL_KEPT
+from pipeline.stages.intake import MAX_EVENT_BYTES, Intake
+from pipeline.stages.processor import KeyedProcessor
+from pipeline.stages.records import Incoming
+from pipeline.stages.stored import StateCodec, Stored
 from tests import builders as b
 
 

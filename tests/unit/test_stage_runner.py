@@ -11,9 +11,10 @@ from pipeline.ports import StateWrite
 from pipeline.runtime import stage_runner
 from pipeline.runtime.produce import KeyHomes
 from pipeline.runtime.stage_runner import StageRunner
-from pipeline.stages.processor import KeyedProcessor, StateCodec, Stored
+from pipeline.stages.processor import KeyedProcessor
 from pipeline.stages.shipping import ShippingState
 from pipeline.stages.state import StageState
+from pipeline.stages.stored import StateCodec, Stored
 from tests.unit.fakes_state import FakeChangelog, FakeLocalStore
 
 

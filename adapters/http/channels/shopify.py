@@ -4,14 +4,13 @@
 Every order webhook carries the whole order as it is now, so each is read the same way, whatever its topic:
 the order (placed if it never was), its lines and address, the shop's payment, a cancellation and the refunds
 it lists. The shop takes one payment per order (`shop_payment_id`); a paid order is placed paid under it.
+The payloads as read are in `shopify_payloads`.
 """
 
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated, Any
-
-from pydantic import BeforeValidator, Field
+from typing import Any
 
 from adapters.http.channels.common import (
     CANCEL,
@@ -19,12 +18,9 @@ from adapters.http.channels.common import (
     ChannelFact,
     ChannelOrder,
     ChannelUpdate,
-    ExternalId,
     FieldError,
     PayloadInvalid,
     SourceLine,
-    SourceModel,
-    blank_to_none,
     built,
     full_name,
     language_of,
@@ -38,9 +34,8 @@ from adapters.http.channels.common import (
     shop_payment_id,
     validated,
 )
+from adapters.http.channels.shopify_payloads import ShopifyAddress, ShopifyCustomer, ShopifyOrder, ShopifyRefund
 from events import Address, Customer, OrderCancelRequested, OrderChangeRequested, OrderPaid, RefundReported
-from events.base import Currency, Money, Quantity, Sku, UtcDatetime
-from events.common import Email
 from events.orders import PaymentKind
 from pipeline.rules.money import rounded
 
@@ -48,85 +43,6 @@ CHANNEL = "shopify"
 PAID = frozenset({"paid", "partially_refunded", "refunded"})
 """Financial statuses of an order whose payment was captured in full (some of it may have gone back since)."""
 KINDS: dict[str, PaymentKind] = {"authorized": "authorized", **dict.fromkeys(PAID, "captured")}
-
-Optional = Annotated[str | None, BeforeValidator(blank_to_none)]
-OptionalTime = Annotated[UtcDatetime | None, BeforeValidator(blank_to_none)]
-
-
-class ShopifyLineItem(SourceModel):
-    sku: Sku
-    quantity: Quantity
-    current_quantity: int | None = Field(default=None, ge=0, le=1_000_000)
-    """What is left of the line after edits and removals (newer API versions); 0: removed."""
-    price: Money
-
-    def quantity_now(self) -> int:
-        return self.quantity if self.current_quantity is None else self.current_quantity
-
-
-class ShopifyCustomer(SourceModel):
-    id: int | str | None = None
-    email: Annotated[Email | None, BeforeValidator(blank_to_none)] = None
-    first_name: Optional = None
-    last_name: Optional = None
-    phone: Optional = None
-
-
-class ShopifyAddress(SourceModel):
-    first_name: Optional = None
-    last_name: Optional = None
-    address1: Optional = None
-    address2: Optional = None
-    city: Optional = None
-    zip: Optional = None
-    province: Optional = None
-    country_code: Optional = None
-
-
-class ShopifyShippingLine(SourceModel):
-    price: Money
-
-
-class ShopifyTransaction(SourceModel):
-    kind: str
-    status: Optional = None
-    amount: Money
-    currency: Annotated[Currency | None, BeforeValidator(blank_to_none)] = None
-
-    def is_refund(self) -> bool:
-        return self.kind == "refund" and self.status in (None, "success")
-
-
-class ShopifyRefund(SourceModel):
-    """A refund (the `refunds/create` payload, or one of an order's `refunds`)."""
-
-    id: ExternalId
-    order_id: ExternalId | None = None
-    """Required of `refunds/create`; a refund an order lists is that order's."""
-    created_at: OptionalTime = None
-    note: Optional = None
-    transactions: list[ShopifyTransaction] = Field(default=[], max_length=100)
-
-
-class ShopifyOrder(SourceModel):
-    id: ExternalId
-    name: str = Field(min_length=1, max_length=128)
-    email: Annotated[Email | None, BeforeValidator(blank_to_none)] = None
-    currency: Currency
-    financial_status: str
-    created_at: UtcDatetime
-    updated_at: OptionalTime = None
-    cancelled_at: OptionalTime = None
-    cancel_reason: Optional = None
-    customer_locale: Optional = None
-    customer: ShopifyCustomer | None = None
-    line_items: list[ShopifyLineItem] = Field(min_length=1, max_length=500)
-    shipping_address: ShopifyAddress | None = None
-    shipping_lines: list[ShopifyShippingLine] = Field(default=[], max_length=50)
-    total_discounts: Money = Decimal(0)
-    payment_gateway_names: list[str] = Field(default=[], max_length=20)
-    refunds: list[ShopifyRefund] = Field(default=[], max_length=100)
-
 
 EXAMPLE: dict[str, Any] = {
     "id": 820982911946154508,
