@@ -3,9 +3,7 @@ the read side of the system, its archive and its replay."""
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-import signal
 import time
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
@@ -168,7 +166,9 @@ def project(
     only: list[str] = typer.Option(
         [], "--only", help="Run only these projections: orders, inventory, archive (repeatable)."
     ),
-    batch_size: int = typer.Option(500, "--batch-size", min=1, help="Most messages applied per transaction."),
+    batch_size: int | None = typer.Option(
+        None, "--batch-size", min=1, help="Most messages applied per transaction (default: 500)."
+    ),
     until_caught_up: bool = typer.Option(
         False, "--until-caught-up", help="Exit once every partition is applied up to its end at start."
     ),
@@ -180,8 +180,7 @@ def project(
     pause_in_transaction: float = typer.Option(0.0, "--pause-in-transaction", hidden=True),
 ) -> None:
     """Run the projections (views and history archive) until Ctrl-C: exactly-once into SQL."""
-    from adapters.kafka.projection_runner import DEFAULT_PROJECTIONS, build_runners, run_projections
-    from adapters.runtime import tune_gc
+    from adapters.bootstrap.projector import DEFAULT_PROJECTIONS, build_projector
 
     settings = Settings()
     servers = bootstrap or settings.kafka_bootstrap
@@ -195,29 +194,16 @@ def project(
     unknown = [name for name in names if name not in DEFAULT_PROJECTIONS]
     if unknown:
         raise typer.BadParameter(f"unknown projection(s) {', '.join(unknown)}; one of {DEFAULT_PROJECTIONS}")
-    runners = build_runners(
-        settings, servers, names, batch_size=batch_size, pause_in_transaction_s=pause_in_transaction
+    projector = build_projector(
+        settings.model_copy(update={"kafka_bootstrap": servers}),
+        names,
+        group=group,
+        batch_size=batch_size,
+        pause_in_transaction_s=pause_in_transaction,
     )
-    for runner in runners:
-        runner.group_id = f"{group}.{runner.projection.group}" if group else None
     console.print(f"projecting {', '.join(names)} from {servers} (prefix {settings.topic_prefix!r})", style="dim")
-
-    async def main() -> None:
-        tune_gc()
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-        await run_projections(
-            runners,
-            stop,
-            partitions=settings.partitions,
-            replication_factor=settings.replication_factor,
-            until_caught_up=until_caught_up,
-        )
-
-    asyncio.run(main())
-    console.print(f"applied {sum(r.applied for r in runners)} events", style="dim")
+    projector.run_until_signalled(until_caught_up=until_caught_up)
+    console.print(f"applied {projector.applied} events", style="dim")
 
 
 # --- oms history ----------------------------------------------------------------------------
