@@ -5,14 +5,16 @@ from __future__ import annotations
 import typer
 
 from adapters.cli import (
+    archive_cmd,
     bench_cmd,
     broker_cmd,
     check_cmd,
     demo_cmd,
     ops_cmd,
     pipeline_cmd,
-    projections_cmd,
+    project_cmd,
     schema_cmd,
+    views_cmd,
 )
 from adapters.cli.errors import OmsGroup
 
@@ -37,5 +39,17 @@ def options(
     """Event-sourced order management: broker, pipeline, projections, API and tools."""
 
 
-for module in (demo_cmd, bench_cmd, broker_cmd, schema_cmd, pipeline_cmd, projections_cmd, ops_cmd, check_cmd):
+COMMAND_MODULES = (
+    demo_cmd,
+    bench_cmd,
+    broker_cmd,
+    schema_cmd,
+    pipeline_cmd,
+    project_cmd,
+    archive_cmd,
+    views_cmd,
+    ops_cmd,
+    check_cmd,
+)
+for module in COMMAND_MODULES:
     module.register(app)
