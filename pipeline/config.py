@@ -19,6 +19,7 @@ class PipelineConfig:
     bootstrap: str
     topic_prefix: str
     partitions: int
+    replication_factor: int  # of the topics the composition root creates for the pipeline
     payment_timeout: timedelta
     split_shipments: bool
     batch_within_s: float

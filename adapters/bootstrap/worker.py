@@ -30,6 +30,7 @@ def pipeline_config(settings: Settings, bootstrap: str | None = None) -> Pipelin
         bootstrap=kafka_servers(settings, bootstrap),
         topic_prefix=settings.topic_prefix,
         partitions=settings.partitions,
+        replication_factor=settings.replication_factor,
         payment_timeout=timedelta(seconds=settings.payment_timeout_s),
         split_shipments=settings.split_shipments,
         timer_interval_s=min(1.0, settings.payment_timeout_s / 4),
@@ -49,13 +50,13 @@ def default_notifier(settings: Settings) -> Notifier:
     return FileOutbox(settings.data_dir / "outbox", sender=settings.smtp_sender)
 
 
-async def ensure_pipeline_topics(config: PipelineConfig, replication_factor: int = 1) -> list[str]:
+async def ensure_pipeline_topics(config: PipelineConfig) -> list[str]:
     """The public topics, the internal replies topic and the stages' changelogs, each with the same partitions
     (a stage's state for a key lives in the changelog partition of the key's input partition)."""
     names = [config.topic(name) for name in topics.PUBLIC_TOPICS]
     names += [config.order_replies_topic, config.shipment_requests_topic]
     names += [config.changelog_topic(table) for table in STAGE_TABLES]
-    return await ensure_topics(config.bootstrap, names, config.partitions, replication_factor)
+    return await ensure_topics(config.bootstrap, names, config.partitions, config.replication_factor)
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,6 @@ class PipelineWorker:
     """`oms worker`: the processors' configuration and the adapters they call, ready to run."""
 
     config: PipelineConfig
-    replication_factor: int
     carrier: Carrier
     notifier: Notifier
     state_file: Path
@@ -82,7 +82,7 @@ class PipelineWorker:
 
     def run(self, loglevel: str) -> None:
         """Create the topics, then run the processors until stopped (faust's worker owns the process)."""
-        asyncio.run(ensure_pipeline_topics(self.config, self.replication_factor))
+        asyncio.run(ensure_pipeline_topics(self.config))
         asyncio.set_event_loop(asyncio.new_event_loop())
         worker = quiet_faust_worker(self.app(), loglevel)
         tune_gc()
@@ -95,7 +95,6 @@ def build_worker(
     """The stream processors from `settings` alone (`settings.kafka_bootstrap` must be set)."""
     return PipelineWorker(
         config=pipeline_config(settings),
-        replication_factor=settings.replication_factor,
         carrier=carrier or SimulatedCarrier(),
         notifier=notifier or default_notifier(settings),
         state_file=settings.data_dir / STATE_FILE,

@@ -66,7 +66,7 @@ def react(event: Event[EventData], simulator: Simulator) -> None:
 async def run_demo(demo: Demo, rate: float, seconds: float | None, console: Console) -> bool:
     """Run until Ctrl-C or `seconds`; False when a process of the demo stopped by itself."""
     settings, bootstrap = demo.settings, demo.bootstrap
-    await ensure_pipeline_topics(demo.pipeline, settings.replication_factor)
+    await ensure_pipeline_topics(demo.pipeline)
     archive = demo.archive()
     restarted = archived_count(archive) > 0
     if restarted:

@@ -61,7 +61,7 @@ def test_the_worker_takes_every_pipeline_value_from_the_settings(tmp_path: Path)
     assert config.data_dir == str(tmp_path)
     assert config.fetch_max_wait_ms == 40
     assert config.batch_within_s == pytest.approx(0.06)
-    assert worker.replication_factor == 2
+    assert config.replication_factor == 2
     assert worker.state_file == tmp_path / STATE_FILE
 
 
