@@ -109,6 +109,15 @@ class Settings(BaseSettings):
         level = raw.strip().upper()
         return "WARNING" if level == "WARN" else level
 
+    def as_environment(self) -> dict[str, str]:
+        """These settings as the `OMS_*` variables that give them back: how a child process gets them. Unset
+        (None) fields are left out."""
+        return {
+            f"OMS_{name.upper()}": _as_variable(value)
+            for name in type(self).model_fields
+            if (value := getattr(self, name)) is not None
+        }
+
     def channel_secret(self, channel: str) -> SecretStr | None:
         value = os.environ.get(f"OMS_CHANNEL_SECRET_{channel.upper()}")
         return SecretStr(value) if value else None
@@ -123,6 +132,16 @@ class Settings(BaseSettings):
     @property
     def views_url(self) -> str:
         return self.database_url or f"sqlite:///{self.sqlite_path}"
+
+
+def _as_variable(value: object) -> str:
+    if isinstance(value, SecretStr):
+        return value.get_secret_value()
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list):
+        return ",".join(_as_variable(item) for item in value)
+    return str(value)
 
 
 def _split_keys(raw: str) -> list[SecretStr]:

@@ -11,23 +11,27 @@ STAGE_TABLES = ("sku_to_stock", "order_to_state", "order_to_shipments", "order_t
 """The state of each stage (inventory, orders, shipping, notify), by the name of its changelog."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class PipelineConfig:
+    """Every value a setting decides has no default here: the composition root reads it from the settings, where
+    its one default lives. What remains are the runtime's own tuning values, which no setting changes."""
+
     bootstrap: str
-    topic_prefix: str = ""
-    partitions: int = 8
-    payment_timeout: timedelta = timedelta(minutes=30)
-    split_shipments: bool = False
+    topic_prefix: str
+    partitions: int
+    replication_factor: int  # of the topics the composition root creates for the pipeline
+    payment_timeout: timedelta
+    split_shipments: bool
+    batch_within_s: float
+    timer_interval_s: float
+    fetch_max_wait_ms: int  # see pipeline/runtime/faust_internals.py
+    app_name: str
+    data_dir: str
     batch_size: int = 500
-    batch_within_s: float = 0.025
-    timer_interval_s: float = 1.0
     io_concurrency: int = 16  # orders whose carrier booking or notification is awaited at once, per stage
     carrier_attempts: int = 5
     carrier_backoff_s: float = 0.2
     session_timeout_s: float = 10.0
-    fetch_max_wait_ms: int = 25  # see pipeline/runtime/faust_internals.py
-    app_name: str = "oms-pipeline"
-    data_dir: str = "."
 
     @property
     def app_id(self) -> str:

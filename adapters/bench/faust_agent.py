@@ -26,13 +26,18 @@ def main() -> None:
     parser.add_argument("--partitions", type=int, default=8)
     args = parser.parse_args()
 
-    from adapters.bootstrap import quiet_faust_worker
-    from pipeline.config import PipelineConfig
+    from adapters.bootstrap import pipeline_config, quiet_faust_worker
+    from adapters.settings import Settings
     from pipeline.runtime.app import faust_app
 
-    config = PipelineConfig(
-        bootstrap=args.bootstrap, partitions=args.partitions, app_name=args.app_id, data_dir=args.data_dir
+    settings = Settings(
+        kafka_bootstrap=args.bootstrap,
+        topic_prefix="",
+        partitions=args.partitions,
+        pipeline_app=args.app_id,
+        data_dir=args.data_dir,
     )
+    config = pipeline_config(settings)
     app = faust_app(config)
 
     def raw_topic(name: str) -> Any:

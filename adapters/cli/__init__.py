@@ -5,6 +5,7 @@ from __future__ import annotations
 import typer
 
 from adapters.cli import (
+    archive_cmd,
     bench_cmd,
     broker_cmd,
     check_cmd,
@@ -12,8 +13,9 @@ from adapters.cli import (
     demo_cmd,
     ops_cmd,
     pipeline_cmd,
-    projections_cmd,
+    project_cmd,
     schema_cmd,
+    views_cmd,
 )
 from adapters.cli.errors import OmsGroup
 
@@ -38,6 +40,18 @@ def options(
     """Event-sourced order management: broker, pipeline, projections, API and tools."""
 
 
-for module in (demo_cmd, bench_cmd, broker_cmd, schema_cmd, pipeline_cmd, projections_cmd, ops_cmd, check_cmd):
+COMMAND_MODULES = (
+    demo_cmd,
+    bench_cmd,
+    broker_cmd,
+    schema_cmd,
+    pipeline_cmd,
+    project_cmd,
+    archive_cmd,
+    views_cmd,
+    ops_cmd,
+    check_cmd,
+)
+for module in COMMAND_MODULES:
     module.register(app)
 deadletters_cmd.register(app)

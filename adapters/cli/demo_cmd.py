@@ -25,6 +25,7 @@ def demo(
     Exit code: 0 stopped as asked, 1 a process of the demo stopped by itself, 2 it could not start (a port taken,
     a setting refused).
     """
+    from adapters.bootstrap.demo import build_demo
     from adapters.demo.runner import run_demo
 
     settings = Settings()
@@ -32,7 +33,8 @@ def demo(
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     log_path = settings.data_dir / "broker.log"
     with kafka_bootstrap(settings.kafka_bootstrap, port=settings.broker_port, log_path=log_path) as bootstrap:
-        stopped_as_asked = asyncio.run(run_demo(settings, bootstrap, rate, seconds, Console()))
+        demo = build_demo(settings.model_copy(update={"kafka_bootstrap": bootstrap}))
+        stopped_as_asked = asyncio.run(run_demo(demo, rate, seconds, Console()))
     if not stopped_as_asked:
         raise typer.Exit(1)
 

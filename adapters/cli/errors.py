@@ -10,6 +10,8 @@ import typer
 from pydantic import ValidationError
 from typer.core import TyperGroup
 
+from adapters.bootstrap.broker import NoKafkaConfigured
+
 EXIT_SETUP = 2  # a setting, an argument or the data folder is refused: nothing was started
 EXIT_UNREACHABLE = 3  # a configured database or Kafka did not answer
 DEBUG_HINT = "(oms --debug ... shows the traceback)"
@@ -45,6 +47,8 @@ def explain(error: BaseException) -> SetupError | None:
     """The short account of a failure a user can fix, or None for anything else (a bug: keep the traceback)."""
     if isinstance(error, SetupError):
         return error
+    if isinstance(error, NoKafkaConfigured):
+        return SetupError(str(error))
     if isinstance(error, ValidationError) and error.title == "Settings":
         return _settings_refused(error)
     return _database_problem(error) or _kafka_problem(error)

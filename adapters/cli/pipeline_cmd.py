@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
 
 import typer
@@ -25,16 +24,11 @@ def worker(
 
     Start more workers with the same settings to share the partitions through the consumer group.
     """
-    from adapters.bootstrap import bootstrap_pipeline, ensure_pipeline_topics, pipeline_config, quiet_faust_worker
-    from adapters.runtime import tune_gc
+    from adapters.bootstrap.worker import build_worker
 
     settings = Settings()
     logging.basicConfig(level=settings.log_level)
     with kafka_bootstrap(bootstrap or settings.kafka_bootstrap, port=settings.broker_port) as servers:
-        asyncio.run(ensure_pipeline_topics(pipeline_config(settings, servers), settings.replication_factor))
-        asyncio.set_event_loop(asyncio.new_event_loop())
-        app = bootstrap_pipeline(settings, servers)
-        typer.echo(f"pipeline worker on {servers} (app {app.conf.id})", err=True)
-        worker = quiet_faust_worker(app, loglevel)
-        tune_gc()
-        worker.execute_from_commandline()
+        pipeline = build_worker(settings.model_copy(update={"kafka_bootstrap": servers}))
+        typer.echo(f"pipeline worker on {servers} (app {pipeline.config.app_id})", err=True)
+        pipeline.run(loglevel)

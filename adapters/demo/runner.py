@@ -6,24 +6,22 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import functools
-import secrets
 import signal
 from datetime import datetime
-from pathlib import Path
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from rich.console import Console
 from rich.live import Live
 from sqlalchemy import Engine
 
-from adapters.bootstrap import ensure_pipeline_topics, pipeline_config
+from adapters.bootstrap import ensure_pipeline_topics
+from adapters.bootstrap.demo import Demo
 from adapters.demo.restore import archived_count, restore_log, wait_until_archived
 from adapters.demo.supervisor import Supervisor
 from adapters.demo.tally import Tally, counters_table, progress_line
 from adapters.demo.traffic import Simulator
 from adapters.kafka.offsets import log_end_offsets
 from adapters.settings import Settings
-from adapters.sql.engines import archive_engine
 from events import DecodeError, Event, EventData, decode, encode, topics
 
 
@@ -65,28 +63,26 @@ def react(event: Event[EventData], simulator: Simulator) -> None:
         simulator.reorder(event.subject, event.data.suggested_reorder_qty)  # type: ignore[attr-defined]
 
 
-async def run_demo(settings: Settings, bootstrap: str, rate: float, seconds: float | None, console: Console) -> bool:
+async def run_demo(demo: Demo, rate: float, seconds: float | None, console: Console) -> bool:
     """Run until Ctrl-C or `seconds`; False when a process of the demo stopped by itself."""
-    config = pipeline_config(settings, bootstrap)
-    await ensure_pipeline_topics(config)
-    archive = archive_engine(settings)
+    settings, bootstrap = demo.settings, demo.bootstrap
+    await ensure_pipeline_topics(demo.pipeline)
+    archive = demo.archive()
     restarted = archived_count(archive) > 0
     if restarted:
         restored = await restore_log(archive, bootstrap, settings.topic_prefix)
         console.print(f"restored {restored} events from the history archive into the embedded broker")
     watched = [settings.topic(t) for t in (topics.ORDERS, topics.NOTIFICATIONS, topics.DEADLETTER, topics.INVENTORY)]
     tally = Tally(run_starts=await log_end_offsets(bootstrap, watched))
-    api_key = settings.api_keys[0].get_secret_value() if settings.api_keys else secrets.token_urlsafe(18)
-    supervisor = Supervisor(child_env(settings, bootstrap, api_key), Path(settings.data_dir) / "logs")
-    supervisor.start("worker", "worker")
-    supervisor.start("projector", "project", "--bootstrap", bootstrap)
-    supervisor.start("api", "api", "--bootstrap", bootstrap, "--port", str(settings.api_port))
-    base_url = f"http://{settings.api_host}:{settings.api_port}"
-    dashboard_url = f"{base_url}/dashboard"
+    supervisor = Supervisor(demo.child_environment(), demo.log_dir)
+    supervisor.start("worker", "worker")  # each child builds itself from the settings in its environment
+    supervisor.start("projector", "project")
+    supervisor.start("api", "api")
+    dashboard_url = f"{demo.base_url}/dashboard"
     say = functools.partial(console.print, soft_wrap=True)  # a URL, path or key is never broken across lines
     say(f"[bold]oms demo[/] broker {bootstrap}, data in {settings.data_dir}, logs in {supervisor.log_dir}")
-    say(f"dashboard {dashboard_url}  API {base_url}/docs")
-    say(f"ops key (dashboard log-in, Authorization: Bearer …): {api_key}")
+    say(f"dashboard {dashboard_url}  API {demo.base_url}/docs")
+    say(f"ops key (dashboard log-in, Authorization: Bearer …): {demo.api_key}")
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -114,17 +110,6 @@ async def run_demo(settings: Settings, bootstrap: str, rate: float, seconds: flo
         console.print(counters_table(tally, dashboard_url))  # the final counts, once the pipeline is quiet
         console.print("demo stopped; nothing left running")
     return not failures
-
-
-def child_env(settings: Settings, bootstrap: str, api_key: str) -> dict[str, str]:
-    return {
-        "OMS_KAFKA_BOOTSTRAP": bootstrap,
-        "OMS_DATA_DIR": str(settings.data_dir),
-        "OMS_TOPIC_PREFIX": settings.topic_prefix,
-        "OMS_PARTITIONS": str(settings.partitions),
-        "OMS_PAYMENT_TIMEOUT_S": str(settings.payment_timeout_s),
-        "OMS_API_KEYS": ",".join([api_key, *(k.get_secret_value() for k in settings.api_keys[1:])]),
-    }
 
 
 async def show_until_stopped(

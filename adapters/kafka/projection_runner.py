@@ -19,24 +19,16 @@ from sqlalchemy import Engine
 
 from adapters.kafka.admin import ensure_topics
 from adapters.kafka.offsets import log_end_offsets
-from adapters.settings import Settings
-from adapters.sql.engines import archive_engine, views_engine
 from projections.archive import Record
-from projections.projector import (
-    ARCHIVE,
-    DESK,
-    INVENTORY,
-    ORDERS,
-    PROJECTIONS,
-    Projection,
-    apply_records,
-    prepare_views,
-)
+from projections.projector import Projection, apply_records, prepare_views
 from projections.tracking import Position, tracked_offsets
 
 log = logging.getLogger(__name__)
 
-DEFAULT_PROJECTIONS = (ORDERS.name, INVENTORY.name, ARCHIVE.name, DESK.name)
+FETCH_MAX_WAIT_MS = 50
+"""The embedded broker holds an empty fetch for the whole wait, even when data arrives meanwhile: aiokafka's
+500 ms default put up to half a second on every view update (see pipeline/runtime/faust_internals.py). A projector
+waits at least this long (below it, an idle projector only spins)."""
 
 
 def as_record(message: ConsumerRecord[bytes, bytes]) -> Record:
@@ -57,9 +49,7 @@ class ProjectionRunner:
     poll_timeout_ms: int = 200
     group_id: str | None = None
     pause_in_transaction_s: float = 0.0
-    # The embedded broker holds an empty fetch for the whole wait, even when data arrives meanwhile:
-    # aiokafka's 500 ms default put up to half a second on every view update (see pipeline/runtime/faust_internals.py).
-    fetch_max_wait_ms: int = 50
+    fetch_max_wait_ms: int = FETCH_MAX_WAIT_MS
     applied: int = field(default=0, init=False)
     _prepared: bool = field(default=False, init=False, repr=False)
 
@@ -151,43 +141,12 @@ def is_caught_up(positions: dict[Position, int], ends: dict[Position, int]) -> b
     return all(positions.get(position, -1) + 1 >= end for position, end in ends.items())
 
 
-def build_runners(
-    settings: Settings,
-    bootstrap: str,
-    names: Sequence[str] = DEFAULT_PROJECTIONS,
-    *,
-    views: Engine | None = None,
-    history: Engine | None = None,
-    batch_size: int = 500,
-    pause_in_transaction_s: float = 0.0,
-) -> list[ProjectionRunner]:
-    """The composition: the archive writes to the archive engine, every view to the views engine."""
-    views = views or views_engine(settings)
-    if ARCHIVE.name in names:
-        history = history or archive_engine(settings)
-    runners = []
-    for name in names:
-        projection = PROJECTIONS[name]
-        engine = history if projection is ARCHIVE and history is not None else views
-        runner = ProjectionRunner(
-            engine,
-            projection,
-            bootstrap,
-            settings.topic_prefix,
-            batch_size=batch_size,
-            pause_in_transaction_s=pause_in_transaction_s,
-            fetch_max_wait_ms=max(settings.fetch_max_wait_ms, 50),
-        )
-        runners.append(runner)
-    return runners
-
-
 async def run_projections(
     runners: Sequence[ProjectionRunner],
     stop: asyncio.Event,
     *,
-    partitions: int = 8,
-    replication_factor: int = 1,
+    partitions: int,
+    replication_factor: int,
     until_caught_up: bool = False,
 ) -> None:
     """Make sure the topics exist, then run every projection until `stop` (or until caught up)."""

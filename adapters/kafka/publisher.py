@@ -32,26 +32,34 @@ class KafkaPublisher:
 
     def __init__(self, bootstrap: str, topic_name: Callable[[str], str], *, timeout_s: float = 10.0) -> None:
         self._topic_name = topic_name
-        self._producer = AIOKafkaProducer(
-            bootstrap_servers=bootstrap,
-            client_id="oms-api",
-            acks="all",
-            linger_ms=1,
-            request_timeout_ms=int(timeout_s * 1000),
-        )
+        self._options: dict[str, Any] = {
+            "bootstrap_servers": bootstrap,
+            "client_id": "oms-api",
+            "acks": "all",
+            "linger_ms": 1,
+            "request_timeout_ms": int(timeout_s * 1000),
+        }
+        self._producer: AIOKafkaProducer | None = None
 
     async def start(self) -> None:
+        """Connect. The producer is made here, not in `__init__`: aiokafka binds it to the running loop."""
+        self._producer = AIOKafkaProducer(**self._options)
         await self._producer.start()
 
     async def stop(self) -> None:
-        await self._producer.stop()
+        if self._producer is not None:
+            await self._producer.stop()
+
+    def _started(self) -> AIOKafkaProducer:
+        if self._producer is None:
+            raise PublishFailed("the publisher is not started")
+        return self._producer
 
     async def publish(self, events: Sequence[Event[Any]]) -> None:
         try:
+            producer = self._started()
             sent = [
-                await self._producer.send(
-                    self._topic_name(event.topic), key=event.subject.encode(), value=encode(event)
-                )
+                await producer.send(self._topic_name(event.topic), key=event.subject.encode(), value=encode(event))
                 for event in events
             ]
             await asyncio.gather(*sent)

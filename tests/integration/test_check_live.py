@@ -21,8 +21,8 @@ import pytest
 from sqlalchemy import text
 
 from adapters.bootstrap import ensure_pipeline_topics, pipeline_config
+from adapters.bootstrap.projector import build_projector
 from adapters.kafka.broker import free_port
-from adapters.kafka.projection_runner import build_runners, run_projections
 from adapters.settings import Settings
 from adapters.sql.engines import engine_for
 from events import (
@@ -121,9 +121,10 @@ async def mixed_workload(bootstrap: str, prefix: str, worker: Worker) -> tuple[s
 
 
 async def project(settings: Settings, bootstrap: str) -> None:
-    runners = build_runners(settings, bootstrap, ("orders", "inventory"), batch_size=50)
-    await asyncio.wait_for(run_projections(runners, asyncio.Event(), partitions=PARTITIONS, until_caught_up=True), 60)
-    for runner in runners:
+    with_kafka = settings.model_copy(update={"kafka_bootstrap": bootstrap})
+    projector = build_projector(with_kafka, ("orders", "inventory"), batch_size=50)
+    await asyncio.wait_for(projector.run(asyncio.Event(), until_caught_up=True), 60)
+    for runner in projector.runners:
         runner.engine.dispose()
 
 

@@ -16,9 +16,9 @@ import orjson
 import pytest
 from typer.testing import CliRunner
 
+from adapters.bootstrap.projector import build_projector
 from adapters.cli import app as oms
 from adapters.http.api import create_app
-from adapters.kafka.projection_runner import build_runners, run_projections
 from adapters.kafka.publisher import KafkaPublisher
 from adapters.settings import Settings
 from adapters.sql.desk import SqlDesk
@@ -36,9 +36,10 @@ GARBAGE = b"\xff\x00 this is no event {"
 @contextlib.asynccontextmanager
 async def projecting(settings: Settings, bootstrap: str) -> AsyncIterator[None]:
     """The orders, inventory and desk projections, live, until the block ends."""
-    runners = build_runners(settings, bootstrap, ("orders", "inventory", "desk"), batch_size=200)
+    with_kafka = settings.model_copy(update={"kafka_bootstrap": bootstrap})
+    projector = build_projector(with_kafka, ("orders", "inventory", "desk"), batch_size=200)
     stop = asyncio.Event()
-    task = asyncio.create_task(run_projections(runners, stop, partitions=4))
+    task = asyncio.create_task(projector.run(stop))
     try:
         yield
     finally:

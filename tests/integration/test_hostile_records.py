@@ -17,7 +17,7 @@ from sqlalchemy import text
 
 from adapters.audit.log import read_log
 from adapters.bootstrap import ensure_pipeline_topics, pipeline_config
-from adapters.kafka.projection_runner import build_runners, run_projections
+from adapters.bootstrap.projector import build_projector
 from adapters.settings import Settings
 from adapters.sql.engines import engine_for
 from events import DeadLetterRecorded, StockAdjusted, decode, encode, new_event, topics
@@ -82,11 +82,10 @@ class Pipeline:
         }
 
     async def project(self, *names: str) -> None:
-        runners = build_runners(self.settings, self.bootstrap, names, batch_size=100)
-        await asyncio.wait_for(
-            run_projections(runners, asyncio.Event(), partitions=PARTITIONS, until_caught_up=True), 60
-        )
-        for runner in runners:
+        with_kafka = self.settings.model_copy(update={"kafka_bootstrap": self.bootstrap})
+        projector = build_projector(with_kafka, names, batch_size=100)
+        await asyncio.wait_for(projector.run(asyncio.Event(), until_caught_up=True), 60)
+        for runner in projector.runners:
             runner.engine.dispose()
 
 

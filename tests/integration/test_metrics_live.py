@@ -11,9 +11,9 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from adapters.bootstrap.projector import build_projector
 from adapters.http.api import create_app
 from adapters.http.api.monitor import Monitor
-from adapters.kafka.projection_runner import build_runners, run_projections
 from adapters.kafka.publisher import RecordingPublisher
 from adapters.settings import Settings
 from adapters.sql.desk import SqlDesk
@@ -40,8 +40,9 @@ def total(found: Samples, name: str, **labels: str) -> float:
 
 
 async def catch_up(settings: Settings, bootstrap: str) -> None:
-    runners = build_runners(settings, bootstrap, ("orders", "inventory", "desk"), batch_size=200)
-    await asyncio.wait_for(run_projections(runners, asyncio.Event(), partitions=4, until_caught_up=True), 60)
+    with_kafka = settings.model_copy(update={"kafka_bootstrap": bootstrap})
+    projector = build_projector(with_kafka, ("orders", "inventory", "desk"), batch_size=200)
+    await asyncio.wait_for(projector.run(asyncio.Event(), until_caught_up=True), 60)
 
 
 async def test_metrics_show_dead_letters_and_every_lag_and_clear_the_lags_when_caught_up(

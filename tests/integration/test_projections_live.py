@@ -16,9 +16,10 @@ from aiokafka import AIOKafkaProducer
 from sqlalchemy import Engine, func, select
 
 from adapters.bench.history import simulated_history
+from adapters.bootstrap.projector import build_projector
 from adapters.kafka.admin import ensure_topics, public_topic_names
 from adapters.kafka.offsets import log_end_offsets
-from adapters.kafka.projection_runner import ProjectionRunner, build_runners, run_projections
+from adapters.kafka.projection_runner import ProjectionRunner
 from adapters.settings import Settings
 from adapters.sql.engines import engine_for
 from events import Event, EventData, topics
@@ -46,8 +47,9 @@ async def with_topics(bootstrap: str, prefix: str) -> None:
 
 async def project(settings: Settings, bootstrap: str, views: Engine, archive: Engine | None = None) -> None:
     names = ("orders", "inventory", "archive") if archive is not None else ("orders", "inventory")
-    runners = build_runners(settings, bootstrap, names, views=views, history=archive, batch_size=300)
-    await asyncio.wait_for(run_projections(runners, asyncio.Event(), partitions=PARTITIONS, until_caught_up=True), 60)
+    with_kafka = settings.model_copy(update={"kafka_bootstrap": bootstrap})
+    projector = build_projector(with_kafka, names, views=views, history=archive, batch_size=300)
+    await asyncio.wait_for(projector.run(asyncio.Event(), until_caught_up=True), 60)
 
 
 async def test_live_views_resume_and_equal_their_replay(

@@ -12,7 +12,7 @@ import pytest
 from rich.console import Console
 from typer.testing import CliRunner
 
-from adapters.cli import app, projections_cmd
+from adapters.cli import app, views_cmd
 from adapters.sql.engines import engine_for
 from events import Event, EventData, StockReceived
 from tests.unit.test_sql_read_model import DAY1, on, placed, project
@@ -43,7 +43,7 @@ def views(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 def on_a_terminal(monkeypatch: pytest.MonkeyPatch, width: int = 80) -> io.StringIO:
     screen = io.StringIO()
     terminal = Console(file=screen, width=width, force_terminal=True, color_system=None)
-    monkeypatch.setattr(projections_cmd, "console", terminal)
+    monkeypatch.setattr(views_cmd, "console", terminal)
     return screen
 
 

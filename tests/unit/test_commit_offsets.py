@@ -15,7 +15,8 @@ from faust.transport.consumer import Consumer as FaustConsumer
 from faust.types import TP
 from faust.types.tuples import Message
 
-from pipeline.config import PipelineConfig
+from adapters.bootstrap import pipeline_config
+from adapters.settings import Settings
 from pipeline.runtime.faust_internals import App, _Consumer
 
 TOPIC = "t.oms.notifications"
@@ -95,4 +96,4 @@ def test_a_new_generation_forgets_what_the_old_one_held(consumer: _Consumer) -> 
 def test_the_app_is_built_on_this_consumer() -> None:
     app = App("x", broker="kafka://127.0.0.1:1", autodiscover=False, web_enabled=False)
     assert isinstance(app.consumer, _Consumer)
-    assert PipelineConfig(bootstrap="b").changelog_topic("t") == "oms-pipeline-t-changelog"
+    assert pipeline_config(Settings(), "b").changelog_topic("t") == "oms-pipeline-t-changelog"
