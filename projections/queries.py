@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Any
@@ -215,6 +215,17 @@ def sales(
         query = query.where(sales_daily.c.sku == sku)
     order = (sales_daily.c.day, sales_daily.c.channel, sales_daily.c.sku, sales_daily.c.currency)
     return _rows(conn, _page(query.order_by(*order), limit, offset))
+
+
+def all_sales(conn: Connection, day_from: date | None, day_to: date | None) -> Iterator[Row]:
+    """Every sales row in the days, page by page (`sales` caps a page)."""
+    offset = 0
+    while True:
+        page = sales(conn, day_from=day_from, day_to=day_to, limit=MAX_LIMIT, offset=offset)
+        yield from page
+        if len(page) < MAX_LIMIT:
+            return
+        offset += len(page)
 
 
 def percentile(sorted_values: Sequence[float], share: float) -> float | None:

@@ -11,6 +11,7 @@ from typing import Annotated, Any, Protocol
 from fastapi import Depends, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import AfterValidator, SecretStr
+from sqlalchemy import Engine
 
 from adapters.http.api.errors import Unauthorized
 from adapters.http.api.metrics import ApiMetrics
@@ -73,6 +74,11 @@ class ReadModel(Protocol):
     def analytics(self, since: datetime | None, until: datetime | None) -> Any: ...
     def find_for_tracking(self, reference: str) -> Sequence[Any]:
         """Orders whose id or external reference is `reference`, each with `customer_email`."""
+        ...
+
+    def views(self) -> Engine | None:
+        """The SQL views behind this read model, once the projections have created them, for the aggregates the
+        dashboard computes over them (`projections.overview_queries`); None without (the in-memory model)."""
         ...
 
 

@@ -7,6 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import Engine
+
 from adapters.http.api.deps import OrderFilters, PageRequest
 
 
@@ -43,6 +45,9 @@ class InMemoryReadModel:
 
     def find_for_tracking(self, reference: str) -> Sequence[Any]:
         return [row for row in self.orders.values() if reference in (row["order_id"], row.get("external_ref"))]
+
+    def views(self) -> Engine | None:
+        return None
 
 
 def _matches(row: dict[str, Any], filters: OrderFilters) -> bool:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import asdict
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, inspect, or_, select
+from sqlalchemy import Engine, func, inspect, or_, select
 
 from adapters.http.api.deps import OrderFilters, PageRequest
 from projections import queries
@@ -19,7 +19,6 @@ Row = dict[str, Any]
 
 VIEW_TABLES = (orders, order_timeline, customers, sales_daily, inventory)
 TOP_SKUS = 10
-_SALES_PAGE = queries.MAX_LIMIT
 
 
 class SqlReadModel:
@@ -29,11 +28,14 @@ class SqlReadModel:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         self._views_exist = False
+        self._order_views_exist = False
 
-    @property
-    def engine(self) -> Engine:
-        """The views database, for reads beside this port's (the dashboard's feed, sales and rates)."""
-        return self._engine
+    def views(self) -> Engine | None:
+        """The engine once the orders projection has created its tables (the dashboard's aggregates read those)."""
+        if not self._order_views_exist:
+            present = set(inspect(self._engine).get_table_names())
+            self._order_views_exist = {orders.name, order_timeline.name, sales_daily.name} <= present
+        return self._engine if self._order_views_exist else None
 
     def list_orders(self, filters: OrderFilters, page: PageRequest) -> tuple[Sequence[Any], int]:
         if not self._has_views() or not can_match(*asdict(filters).values()):
@@ -79,7 +81,7 @@ class SqlReadModel:
             return sales_report([], {}, day_from, day_to)
         placed_from, placed_to = day_start(day_from), day_start(day_to, after=True)
         with self._engine.connect() as conn:
-            rows = list(all_sales(conn, day_from, day_to))
+            rows = list(queries.all_sales(conn, day_from, day_to))
             channels = sorted({row["channel"] for row in rows})
             orders_by_channel = {
                 channel: queries.count_orders(conn, channel=channel, placed_from=placed_from, placed_to=placed_to)
@@ -129,17 +131,6 @@ def day_start(day: date | None, *, after: bool = False) -> datetime | None:
 
 def _utc(moment: datetime) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
-def all_sales(conn: Connection, day_from: date | None, day_to: date | None) -> Iterator[Row]:
-    """Every sales row in the days, page by page (the query caps a page)."""
-    offset = 0
-    while True:
-        page = queries.sales(conn, day_from=day_from, day_to=day_to, limit=_SALES_PAGE, offset=offset)
-        yield from page
-        if len(page) < _SALES_PAGE:
-            return
-        offset += len(page)
 
 
 def sales_report(
