@@ -33,6 +33,7 @@ from events import (
 from events.envelope import new_event
 from projections.archive import Record
 from projections.projector import INVENTORY, ORDERS, apply_records, prepare_views
+from projections.tracking import tracked_offsets
 
 CHANNELS = ("web", "marketplace", "pos", "phone")
 SKUS = ("TEE-BLK-M", "MUG-01", "CAP-RED", "SOCK-3P")
@@ -46,10 +47,11 @@ class ViewSeeder:
     engine: Engine
 
     def __post_init__(self) -> None:
-        self._offsets: dict[str, int] = {}
         with self.engine.begin() as conn:
             prepare_views(conn, ORDERS)
             prepare_views(conn, INVENTORY)  # empty, as beside a running pipeline: the API reads both
+            done = tracked_offsets(conn, ORDERS.name)
+        self._offsets = {topic: offset + 1 for (topic, _), offset in done.items()}
 
     def add(self, events: Iterable[Event[EventData]]) -> None:
         records = [self._record(event) for event in sorted(events, key=lambda event: event.time)]

@@ -131,3 +131,21 @@ def test_the_overview_page_and_its_polled_fragment_show_the_numbers(views: Engin
     assert all(f'data-order-id="{o}"' in stuck for o in ("UNPAID-40", "CONF-OLD", "WAIT-LATE", "WAIT-NOETA"))
     assert 'data-order-id="UNPAID-10"' not in stuck and 'data-order-id="WAIT-SOON"' not in stuck
     assert "<html" not in live and 'data-card="stuck">7<' in live  # UNPAID-10 and -MKT are stuck past 1 min
+
+
+def test_the_orders_page_searches_filters_pages_and_exports(views: Engine, tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path, api_keys=KEY)
+    app = create_app(settings, RecordingPublisher(), read_model=SqlReadModel(views), clock=lambda: NOW)
+    with TestClient(app, follow_redirects=False) as client:
+        assert client.post("/dashboard/login", data={"key": KEY}).status_code == 303
+        searched = client.get("/dashboard/orders", params={"q": "unpaid-"}).text
+        first = client.get("/dashboard/orders", params={"payment": "paid", "sort": "oldest"}).text
+        exported = client.get("/dashboard/orders.csv", params={"q": "wait", "status": "backordered"})
+        next_url = re.search(r'id="next-page" href="([^"]+)"|href="([^"]+)" id="next-page"', first)
+    assert re.findall(r'data-order-id="([^"]+)"', searched) == ["UNPAID-10", "UNPAID-20", "UNPAID-40", "UNPAID-MKT"]
+    assert next_url is None  # 7 paid orders: one page
+    assert 'data-total="7"' in first  # GONE's payment was refunded
+    assert re.findall(r'data-order-id="([^"]+)"', first)[0] == "CONF-OLD"  # oldest first
+    lines = exported.text.splitlines()
+    assert lines[0].startswith("order_id,status,channel") and len(lines) == 1 + 4
+    assert exported.headers["content-disposition"] == 'attachment; filename="orders.csv"'

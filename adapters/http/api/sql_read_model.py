@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
@@ -12,7 +12,9 @@ from typing import Any
 from sqlalchemy import Engine, func, inspect, or_, select
 
 from adapters.http.api.deps import OrderFilters, PageRequest
+from projections import order_list_queries as order_list
 from projections import queries
+from projections.order_list_queries import OrderListRow, OrderPage, OrderQuery
 from projections.tables import customers, inventory, order_timeline, orders, sales_daily
 
 Row = dict[str, Any]
@@ -29,6 +31,20 @@ class SqlReadModel:
         self._engine = engine
         self._views_exist = False
         self._order_views_exist = False
+
+    def order_page(self, query: OrderQuery, limit: int, after: str | None = None) -> OrderPage:
+        if after:
+            order_list.read_cursor(after)  # a foreign cursor is refused with or without views
+        if self.views() is None or not can_match(*asdict(query).values()):
+            return OrderPage([], 0, None)
+        with self._engine.connect() as conn:
+            return order_list.order_page(conn, query, limit, after)
+
+    def every_order(self, query: OrderQuery) -> Iterator[OrderListRow]:
+        if self.views() is None or not can_match(*asdict(query).values()):
+            return
+        with self._engine.connect() as conn:
+            yield from order_list.every_order(conn, query)
 
     def views(self) -> Engine | None:
         """The engine once the orders projection has created its tables (the dashboard's aggregates read those)."""

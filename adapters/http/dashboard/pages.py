@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Annotated, Any
 from urllib.parse import urlencode
 from uuid import uuid4
 
-from fastapi import APIRouter, Path, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi import APIRouter, Depends, Path, Query, Request
+from fastapi.responses import HTMLResponse, StreamingResponse
 
-from adapters.http.api.deps import Context, OrderFilters, PageRequest
+from adapters.http.api import views
+from adapters.http.api.deps import Context
 from adapters.http.api.schemas import ORDER_ID_PATTERN
 from adapters.http.dashboard import charts, reads
 from adapters.http.dashboard.auth import CurrentSession, DashboardRoute
 from adapters.http.dashboard.render import page
+from projections.order_list_queries import PAYMENT_STATUSES, SORTS, BadCursor, OrderQuery, Sort
+from projections.order_progress import STATUSES
 from projections.overview_queries import GROSS_MEANS, NET_MEANS, StuckRules
 
 router = APIRouter(prefix="/dashboard", route_class=DashboardRoute, include_in_schema=False)
@@ -101,20 +104,68 @@ def _board(context: Context) -> dict[str, Any]:
     return {"latest": reads.latest_orders(context.read_model)}
 
 
+PAGE_SIZE = 50
+
+
+def order_listing(
+    status: Annotated[str, Query(max_length=20)] = "",
+    channel: Annotated[str, Query(max_length=40)] = "",
+    payment: Annotated[str, Query(max_length=20)] = "",
+    placed_from: Annotated[date | None, Query(alias="from")] = None,
+    placed_to: Annotated[date | None, Query(alias="to", description="Inclusive.")] = None,
+    q: Annotated[str, Query(max_length=254)] = "",
+    sort: Annotated[Sort, Query()] = "newest",
+) -> OrderQuery:
+    """The orders list's form as a query; empty fields filter nothing; dates are whole UTC days."""
+    return OrderQuery(
+        status=status or None,
+        channel=channel or None,
+        payment_status=payment or None,
+        placed_from=reads.day_start(placed_from) if placed_from else None,
+        placed_to=reads.day_start(placed_to + timedelta(days=1)) if placed_to else None,
+        search=q.strip() or None,
+        sort=sort,
+    )
+
+
+Listing = Annotated[OrderQuery, Depends(order_listing)]
+
+
 @router.get("/orders", response_class=HTMLResponse)
 def orders(
     request: Request,
     context: Context,
     session: CurrentSession,
-    q: Annotated[str, Query(max_length=254)] = "",
-    status: Annotated[str, Query(max_length=20)] = "",
+    listing: Listing,
+    after: Annotated[str, Query(max_length=300)] = "",
 ) -> HTMLResponse:
-    """Search by order id, external reference or customer email; without a query, the latest orders."""
-    if q.strip():
-        found = reads.search_orders(context.read_model, q)
-    else:
-        found = reads.orders_where(context.read_model, OrderFilters(status=status or None), PageRequest(limit=50))
-    return page(request, "orders.html", session, query=q.strip(), status=status, orders=found)
+    """The orders, filtered, searched (part of an id, reference, email or name) and sorted, a keyset page at a time."""
+    try:
+        found = context.read_model.order_page(listing, PAGE_SIZE, after or None)
+    except BadCursor:
+        found = context.read_model.order_page(listing, PAGE_SIZE)
+    form = {key: value for key, value in request.query_params.items() if key != "after"}
+    return page(
+        request,
+        "orders.html",
+        session,
+        found=found,
+        form=form,
+        statuses=STATUSES,
+        payment_statuses=PAYMENT_STATUSES,
+        sorts=SORTS,
+        next_url=f"/dashboard/orders?{urlencode({**form, 'after': found.next_cursor})}" if found.next_cursor else "",
+        csv_url=f"/dashboard/orders.csv?{urlencode(form)}",
+        first_url=f"/dashboard/orders?{urlencode(form)}" if after else "",
+    )
+
+
+@router.get("/orders.csv")
+def orders_csv(context: Context, session: CurrentSession, listing: Listing) -> StreamingResponse:
+    """Every order the list's filters match, as CSV."""
+    lines = views.orders_csv(context.read_model.every_order(listing))
+    disposition = {"Content-Disposition": 'attachment; filename="orders.csv"'}
+    return StreamingResponse(lines, media_type="text/csv; charset=utf-8", headers=disposition)
 
 
 @router.get("/orders/{order_id}", response_class=HTMLResponse)

@@ -50,19 +50,6 @@ def find_order(read_model: ReadModel, order_id: str) -> BoardOrder | None:
     return as_schema(BoardOrder, row) if row is not None else None
 
 
-def search_orders(read_model: ReadModel, query: str) -> list[BoardOrder]:
-    """Orders whose id, external reference or customer email is `query` (emails also tried in lower case)."""
-    query = query.strip()
-    if not query:
-        return []
-    found = [as_schema(BoardOrder, row) for row in read_model.find_for_tracking(query)]
-    if "@" in query:
-        for email in dict.fromkeys((query, query.lower())):
-            found += orders_where(read_model, OrderFilters(customer=email))
-    unique = {order.order_id: order for order in found}
-    return sorted(unique.values(), key=lambda o: o.placed_at or datetime.min.replace(tzinfo=UTC), reverse=True)
-
-
 def day_start(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=UTC)
 
