@@ -14,6 +14,7 @@ from sqlalchemy import Engine, func, select
 
 from adapters.sql.engines import drop_schema, engine_for
 from projections import overview_queries as overview
+from projections import queries
 from projections.money import amount
 from projections.rows import table_rows
 from projections.tables import order_timeline, orders
@@ -123,3 +124,18 @@ def test_stuck_lists_count_every_order_and_show_the_most_overdue_first(views: En
     assert stuck.backordered_past_eta.count == 0  # their ETA is still ahead
     assert later.backordered_past_eta.count == sum(1 for r in rows if r["status"] == "backordered" and r["eta"])
     assert stuck.count == sum(found.count for found in stuck.lists)
+
+
+def test_the_rates_are_counted_in_sql_as_row_by_row(views: Engine) -> None:
+    rows = every_order(views)
+    units = sum(line["qty"] for row in rows for line in row["lines"])
+    waited = sum(row["backordered_units"] or 0 for row in rows)
+    with views.connect() as conn:
+        rates = queries.rates(conn, day_from=(END - timedelta(days=1)).date())
+    assert rates == {
+        "orders": len(rows),
+        "backorder_rate": round(sum(r["backordered_at"] is not None for r in rows) / len(rows), 6),
+        "cancellation_rate": round(sum(r["status"] == "cancelled" for r in rows) / len(rows), 6),
+        "fill_rate": round((units - waited) / units, 6),
+    }
+    assert 0 < rates["fill_rate"] < 1

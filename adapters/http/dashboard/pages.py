@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Annotated, Any
 from urllib.parse import urlencode
@@ -18,7 +19,7 @@ from adapters.http.dashboard.auth import CurrentSession, DashboardRoute
 from adapters.http.dashboard.render import page
 from projections.order_list_queries import PAYMENT_STATUSES, SORTS, BadCursor, OrderQuery, Sort
 from projections.order_progress import STATUSES
-from projections.overview_queries import GROSS_MEANS, NET_MEANS, StuckRules
+from projections.overview_queries import GROSS_MEANS, NET_MEANS, StatusCount, StuckRules
 
 router = APIRouter(prefix="/dashboard", route_class=DashboardRoute, include_in_schema=False)
 
@@ -98,6 +99,17 @@ def _live(context: Context, rules: StuckRules) -> dict[str, Any]:
             }
         ),
     }
+
+
+@dataclass(frozen=True)
+class BoardNumbers:
+    """What the board shows of the overview's numbers."""
+
+    statuses: list[StatusCount]
+
+    @property
+    def orders(self) -> int:
+        return sum(count.orders for count in self.statuses)
 
 
 def _board(context: Context) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from adapters.http.api.deps import OrderFilters, PageRequest, ReadModel
 from adapters.http.api.schemas import InventoryItem, OrderDetail
 from adapters.http.api.views import as_schema
 from projections import overview_queries, queries
+from projections.order_progress import STATUSES
 from projections.tables import order_timeline
 
 Row = dict[str, Any]
@@ -97,6 +98,12 @@ class Views:
             return overview_queries.empty_overview(now, rules, minutes)
         with self._engine.connect() as conn:
             return overview_queries.overview(conn, now, rules, minutes)
+
+    def status_counts(self) -> list[overview_queries.StatusCount]:
+        if self._engine is None:
+            return [overview_queries.StatusCount(status, 0) for status in STATUSES]
+        with self._engine.connect() as conn:
+            return overview_queries.status_counts(conn)
 
     def time_to_ship(self, placed_from: datetime) -> list[overview_queries.DurationBucket]:
         if self._engine is None:
