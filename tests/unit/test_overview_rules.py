@@ -141,10 +141,13 @@ def test_the_orders_page_searches_filters_pages_and_exports(views: Engine, tmp_p
         searched = client.get("/dashboard/orders", params={"q": "unpaid-"}).text
         first = client.get("/dashboard/orders", params={"payment": "paid", "sort": "oldest"}).text
         exported = client.get("/dashboard/orders.csv", params={"q": "wait", "status": "backordered"})
+        as_a_browser_sends = {"q": "", "status": "", "payment": "", "channel": "", "from": "", "to": "2026-02-01"}
+        blank = client.get("/dashboard/orders", params=as_a_browser_sends)
         next_url = re.search(r'id="next-page" href="([^"]+)"|href="([^"]+)" id="next-page"', first)
     assert re.findall(r'data-order-id="([^"]+)"', searched) == ["UNPAID-10", "UNPAID-20", "UNPAID-40", "UNPAID-MKT"]
     assert next_url is None  # 7 paid orders: one page
     assert 'data-total="7"' in first  # GONE's payment was refunded
+    assert blank.status_code == 200 and 'data-total="1"' in blank.text  # placed by Feb 1st: CONF-OLD
     assert re.findall(r'data-order-id="([^"]+)"', first)[0] == "CONF-OLD"  # oldest first
     lines = exported.text.splitlines()
     assert lines[0].startswith("order_id,status,channel") and len(lines) == 1 + 4

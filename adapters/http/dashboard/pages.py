@@ -123,21 +123,30 @@ def order_listing(
     status: Annotated[str, Query(max_length=20)] = "",
     channel: Annotated[str, Query(max_length=40)] = "",
     payment: Annotated[str, Query(max_length=20)] = "",
-    placed_from: Annotated[date | None, Query(alias="from")] = None,
-    placed_to: Annotated[date | None, Query(alias="to", description="Inclusive.")] = None,
+    placed_from: Annotated[str, Query(alias="from", max_length=10)] = "",
+    placed_to: Annotated[str, Query(alias="to", max_length=10, description="Inclusive.")] = "",
     q: Annotated[str, Query(max_length=254)] = "",
     sort: Annotated[Sort, Query()] = "newest",
 ) -> OrderQuery:
     """The orders list's form as a query; empty fields filter nothing; dates are whole UTC days."""
+    first, last = day_or_none(placed_from), day_or_none(placed_to)
     return OrderQuery(
         status=status or None,
         channel=channel or None,
         payment_status=payment or None,
-        placed_from=reads.day_start(placed_from) if placed_from else None,
-        placed_to=reads.day_start(placed_to + timedelta(days=1)) if placed_to else None,
+        placed_from=reads.day_start(first) if first else None,
+        placed_to=reads.day_start(last + timedelta(days=1)) if last else None,
         search=q.strip() or None,
         sort=sort,
     )
+
+
+def day_or_none(field: str) -> date | None:
+    """A form's date (an empty field, as browsers send it, or one not a date: no bound)."""
+    try:
+        return date.fromisoformat(field) if field else None
+    except ValueError:
+        return None
 
 
 Listing = Annotated[OrderQuery, Depends(order_listing)]
