@@ -25,6 +25,7 @@ from adapters.http.api.sql_read_model import SqlReadModel
 from adapters.kafka.publisher import RecordingPublisher
 from adapters.settings import Settings
 from adapters.sql.engines import engine_for
+from events import OrderPlaced
 from projections.tables import orders
 from tests.e2e.test_dashboard_browser import WIDE, browser, shoot
 from tests.view_seed import ViewSeeder, busy_stretch
@@ -139,6 +140,9 @@ def test_the_cards_change_without_a_reload_when_new_orders_arrive(page: Page, se
     expect(total).to_have_text(str(before + ARRIVING), timeout=CHANGED_WITHIN_S * 1000)
     assert page.locator('#live [data-card="orders-today"]').inner_text() != today_before
     assert page.locator('#live [data-money="net"]').first.inner_text() != net_before
+    placements = [event.data for event in arriving if isinstance(event.data, OrderPlaced)]
+    newest = max(placements, key=lambda placed: (placed.placed_at, placed.order_id)).order_id
+    expect(page.locator(f'#board tr[data-order-id="{newest}"]')).to_be_visible()
     assert page.evaluate("window.__notReloaded") is True
     last = points_of(page, "#orders-per-minute svg .point")[-1]
     current = served.now.replace(second=0)

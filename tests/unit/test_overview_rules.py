@@ -131,6 +131,8 @@ def test_the_overview_page_and_its_polled_fragment_show_the_numbers(views: Engin
     assert all(f'data-order-id="{o}"' in stuck for o in ("UNPAID-40", "CONF-OLD", "WAIT-LATE", "WAIT-NOETA"))
     assert 'data-order-id="UNPAID-10"' not in stuck and 'data-order-id="WAIT-SOON"' not in stuck
     assert "<html" not in live and 'data-card="stuck">7<' in live  # UNPAID-10 and -MKT are stuck past 1 min
+    board = live[live.index('id="board"') : live.index('id="stuck"')]
+    assert 'data-order-id="GONE"' in board  # the latest orders come with the polled fragment
 
 
 def test_the_orders_page_searches_filters_pages_and_exports(views: Engine, tmp_path: Path) -> None:

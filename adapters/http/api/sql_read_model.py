@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Engine, func, inspect, or_, select
+from sqlalchemy import Engine, Table, func, inspect, or_, select
 
 from adapters.http.api.deps import OrderFilters, PageRequest
 from projections import order_list_queries as order_list
@@ -19,7 +19,8 @@ from projections.tables import customers, inventory, order_timeline, orders, sal
 
 Row = dict[str, Any]
 
-VIEW_TABLES = (orders, order_timeline, customers, sales_daily, inventory)
+ORDER_TABLES = (orders, order_timeline, customers, sales_daily)
+"""The orders projection's tables: the orders, their timelines, and what the dashboard's aggregates read."""
 TOP_SKUS = 10
 
 
@@ -29,8 +30,7 @@ class SqlReadModel:
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
-        self._views_exist = False
-        self._order_views_exist = False
+        self._present: set[str] = set()
 
     def order_page(self, query: OrderQuery, limit: int, after: str | None = None) -> OrderPage:
         if after:
@@ -48,13 +48,10 @@ class SqlReadModel:
 
     def views(self) -> Engine | None:
         """The engine once the orders projection has created its tables (the dashboard's aggregates read those)."""
-        if not self._order_views_exist:
-            present = set(inspect(self._engine).get_table_names())
-            self._order_views_exist = {orders.name, order_timeline.name, sales_daily.name} <= present
-        return self._engine if self._order_views_exist else None
+        return self._engine if self._has(*ORDER_TABLES) else None
 
     def list_orders(self, filters: OrderFilters, page: PageRequest) -> tuple[Sequence[Any], int]:
-        if not self._has_views() or not can_match(*asdict(filters).values()):
+        if not self._has(*ORDER_TABLES) or not can_match(*asdict(filters).values()):
             return [], 0
         chosen = asdict(filters)  # the filters are named as the query's keywords
         with self._engine.connect() as conn:
@@ -62,13 +59,13 @@ class SqlReadModel:
             return rows, queries.count_orders(conn, **chosen)
 
     def get_order(self, order_id: str) -> Any | None:
-        if not self._has_views():
+        if not self._has(*ORDER_TABLES):
             return None
         with self._engine.connect() as conn:
             return queries.get_order(conn, order_id)
 
     def list_inventory(self, page: PageRequest, low_only: bool = False) -> tuple[Sequence[Any], int]:
-        if not self._has_views():
+        if not self._has(inventory):
             return [], 0
         with self._engine.connect() as conn:
             rows = queries.list_inventory(conn, low_only=low_only, limit=page.limit, offset=page.offset)
@@ -76,14 +73,14 @@ class SqlReadModel:
         return [sku_public(row) for row in rows], report["low" if low_only else "skus"]
 
     def get_sku(self, sku: str) -> Any | None:
-        if not self._has_views():
+        if not self._has(inventory):
             return None
         with self._engine.connect() as conn:
             row = queries.get_sku(conn, sku)
         return sku_public(row) if row is not None else None
 
     def list_customers(self, page: PageRequest) -> tuple[Sequence[Any], int]:
-        if not self._has_views():
+        if not self._has(customers, orders):
             return [], 0
         with self._engine.connect() as conn:
             rows = queries.list_customers(conn, limit=page.limit, offset=page.offset)
@@ -93,7 +90,7 @@ class SqlReadModel:
     def analytics(self, since: datetime | None, until: datetime | None) -> Any:
         """Sales are kept per day, so the range widens to whole UTC days; the answer states the days used."""
         day_from, day_to = covered_days(since, until)
-        if not self._has_views():
+        if not self._has(sales_daily, orders):
             return sales_report([], {}, day_from, day_to)
         placed_from, placed_to = day_start(day_from), day_start(day_to, after=True)
         with self._engine.connect() as conn:
@@ -106,17 +103,17 @@ class SqlReadModel:
         return sales_report(rows, orders_by_channel, day_from, day_to)
 
     def find_for_tracking(self, reference: str) -> Sequence[Any]:
-        if not self._has_views() or not can_match(reference):
+        if not self._has(*ORDER_TABLES) or not can_match(reference):
             return []
         query = select(orders).where(or_(orders.c.order_id == reference, orders.c.external_ref == reference))
         with self._engine.connect() as conn:
             return [dict(row) for row in conn.execute(query.order_by(orders.c.order_id)).mappings()]
 
-    def _has_views(self) -> bool:
-        if not self._views_exist:
-            present = set(inspect(self._engine).get_table_names())
-            self._views_exist = all(table.name in present for table in VIEW_TABLES)
-        return self._views_exist
+    def _has(self, *tables: Table) -> bool:
+        """Whether the projections have created `tables` (each projection creates its own, in its own time)."""
+        if not all(table.name in self._present for table in tables):
+            self._present = set(inspect(self._engine).get_table_names())
+        return all(table.name in self._present for table in tables)
 
 
 def can_match(*values: object) -> bool:

@@ -56,7 +56,7 @@ def live(
 ) -> HTMLResponse:
     """The overview's cards, chart and stuck lists, polled by htmx."""
     rules = stuck_rules(context, awaiting_minutes, unshipped_hours, no_eta_minutes)
-    return page(request, "_live.html", session, **_live(context, rules))
+    return page(request, "_live.html", session, **_board(context), **_live(context, rules))
 
 
 @router.get("/board", response_class=HTMLResponse)
