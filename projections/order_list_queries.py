@@ -200,6 +200,9 @@ def read_cursor(cursor: str) -> tuple[Sort, datetime, str]:
         at = datetime.fromisoformat(moment)
     except (ValueError, TypeError) as bad:
         raise BadCursor("not a cursor of the orders list") from bad
-    if sort not in SORTS or not isinstance(order_id, str) or at.tzinfo is None:
+    # an id no order can have (PostgreSQL text holds no NUL; ids are at most 64 characters) is no cursor of ours
+    if sort not in SORTS or not isinstance(order_id, str) or "\x00" in order_id or len(order_id) > 64:
+        raise BadCursor("not a cursor of the orders list")
+    if at.tzinfo is None:
         raise BadCursor("not a cursor of the orders list")
     return sort, at, order_id

@@ -17,6 +17,7 @@ from adapters.http.api.sql_read_model import SqlReadModel
 from adapters.kafka.publisher import RecordingPublisher
 from adapters.settings import Settings
 from events import BackorderedLine, OrderBackordered, OrderCancelled, OrderConfirmed, OrderShipped, RefundIssued
+from projections import order_list_queries as order_list
 from projections import overview_queries as overview
 from tests.view_seed import ViewSeeder, happened, placed
 
@@ -154,3 +155,17 @@ def test_the_orders_page_searches_filters_pages_and_exports(views: Engine, tmp_p
     lines = exported.text.splitlines()
     assert lines[0].startswith("order_id,status,channel") and len(lines) == 1 + 4
     assert exported.headers["content-disposition"] == 'attachment; filename="orders.csv"'
+
+
+@pytest.mark.parametrize(
+    "cursor",
+    [
+        "not-a-cursor",
+        order_list.cursor_after(order_list.row_of({"order_id": "x\x00", "placed_at": NOW}), "newest"),
+        order_list.cursor_after(order_list.row_of({"order_id": "x" * 65, "placed_at": NOW}), "newest"),
+        order_list.cursor_after(order_list.row_of({"order_id": "x", "placed_at": NOW.replace(tzinfo=None)}), "newest"),
+    ],
+)
+def test_a_cursor_the_list_did_not_write_is_refused(cursor: str) -> None:
+    with pytest.raises(order_list.BadCursor):
+        order_list.read_cursor(cursor)
