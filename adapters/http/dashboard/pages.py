@@ -62,9 +62,8 @@ def live(
 @router.get("/board", response_class=HTMLResponse)
 def board(request: Request, context: Context, session: CurrentSession) -> HTMLResponse:
     """The status counts and the latest orders alone."""
-    return page(
-        request, "_board.html", session, **_board(context), **_live(context, stuck_rules(context, None, None, None))
-    )
+    statuses = reads.views_of(context.read_model).status_counts()
+    return page(request, "_board.html", session, **_board(context), numbers=BoardNumbers(statuses))
 
 
 def stuck_rules(
