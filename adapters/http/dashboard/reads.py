@@ -11,10 +11,11 @@ from typing import Any
 
 from sqlalchemy import Engine, or_, select
 
-from adapters.http.api.deps import OrderFilters, PageRequest, ReadModel
+from adapters.http.api.deps import PageRequest, ReadModel
 from adapters.http.api.schemas import InventoryItem, OrderDetail
 from adapters.http.api.views import as_schema
 from projections import overview_queries, queries
+from projections.order_list_queries import OrderListRow, OrderQuery
 from projections.order_progress import STATUSES
 from projections.tables import order_timeline
 
@@ -27,35 +28,24 @@ WINDOW = PageRequest(limit=queries.MAX_LIMIT)
 FEED_TYPES = ("oms.shipment.", "oms.notification.", "oms.order.shipped", "oms.order.delivered")
 
 
-class BoardOrder(OrderDetail):
-    """An order as the dashboard reads it: the API's detail plus the times the stuck checks need."""
-
-    awaiting_payment_at: datetime | None = None
-    backordered_at: datetime | None = None
-
-
 # --- orders ---------------------------------------------------------------------------------
 
 
-def orders_where(read_model: ReadModel, filters: OrderFilters, page: PageRequest = WINDOW) -> list[BoardOrder]:
-    items, _total = read_model.list_orders(filters, page)
-    return [as_schema(BoardOrder, item) for item in items]
+def latest_orders(read_model: ReadModel, limit: int = BOARD_SIZE) -> list[OrderListRow]:
+    """The board's newest orders, from the orders list."""
+    return read_model.order_page(OrderQuery(), limit).rows
 
 
-def latest_orders(read_model: ReadModel, limit: int = BOARD_SIZE) -> list[BoardOrder]:
-    return orders_where(read_model, OrderFilters(), PageRequest(limit=limit))
-
-
-def find_order(read_model: ReadModel, order_id: str) -> BoardOrder | None:
+def find_order(read_model: ReadModel, order_id: str) -> OrderDetail | None:
     row = read_model.get_order(order_id)
-    return as_schema(BoardOrder, row) if row is not None else None
+    return as_schema(OrderDetail, row) if row is not None else None
 
 
 def day_start(day: date) -> datetime:
     return datetime.combine(day, time.min, tzinfo=UTC)
 
 
-def is_cancellable(order: BoardOrder) -> bool:
+def is_cancellable(order: OrderDetail) -> bool:
     return order.status in OPEN_STATUSES
 
 
