@@ -27,7 +27,7 @@ from adapters.settings import Settings
 from adapters.sql.engines import engine_for
 from events import OrderPlaced
 from projections.tables import orders
-from tests.e2e.test_dashboard_browser import WIDE, browser, shoot
+from tests.e2e.test_dashboard_browser import NARROW, WIDE, browser, shoot
 from tests.view_seed import ViewSeeder, busy_stretch
 
 __all__ = ["browser"]  # the module-scoped Chromium fixture, shared with the dashboard's browser tests
@@ -112,6 +112,10 @@ def test_each_point_of_the_per_minute_chart_is_count_per_minute_in_sql(page: Pag
     assert points == expected
     assert max(value for _, value in points) > 100  # busy minutes, counted in full
     shoot(page, "overview-5000-orders")
+    page.set_viewport_size(NARROW)
+    shoot(page, "overview-5000-orders")
+    page.goto("/dashboard/orders?q=buyer%201&sort=oldest")
+    shoot(page, "orders-search")
 
 
 def test_the_time_to_ship_bars_add_up_to_the_shipped_orders(page: Page, served: Served) -> None:
