@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from projections.orders import STATUSES
+from projections.order_list_queries import PAYMENT_STATUSES
+from projections.order_progress import STATUSES
 
 OrderStatus = StrEnum("OrderStatus", [(status, status) for status in STATUSES])  # type: ignore[misc]
+PaymentStatus = StrEnum("PaymentStatus", [(status, status) for status in PAYMENT_STATUSES])  # type: ignore[misc]

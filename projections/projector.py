@@ -164,6 +164,9 @@ def prepare_views(conn: Connection, projection: Projection) -> bool:
         for table in (tracking, seen_events, refusals, refused_copies):
             conn.execute(delete(table).where(table.c.projection == projection.name))
     create_tables(conn, projection.tables)
+    for table in projection.tables:  # an index added since the tables were made: made now, the rows unchanged
+        for index in table.indexes:
+            index.create(conn, checkfirst=True)
     upsert(conn, view_schemas, [{"projection": projection.name, "version": projection.schema_version}])
     return outdated
 

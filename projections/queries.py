@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
-from datetime import UTC, date, datetime, time
+from collections.abc import Iterable, Iterator, Sequence
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Select, func, select
+from sqlalchemy import ColumnElement, Connection, Integer, Select, case, cast, func, select, true
 
 from projections.tables import customers, inventory, order_timeline, orders, sales_daily
 
@@ -217,6 +217,17 @@ def sales(
     return _rows(conn, _page(query.order_by(*order), limit, offset))
 
 
+def all_sales(conn: Connection, day_from: date | None, day_to: date | None) -> Iterator[Row]:
+    """Every sales row in the days, page by page (`sales` caps a page)."""
+    offset = 0
+    while True:
+        page = sales(conn, day_from=day_from, day_to=day_to, limit=MAX_LIMIT, offset=offset)
+        yield from page
+        if len(page) < MAX_LIMIT:
+            return
+        offset += len(page)
+
+
 def percentile(sorted_values: Sequence[float], share: float) -> float | None:
     """Nearest-rank percentile of already sorted values."""
     if not sorted_values:
@@ -271,21 +282,39 @@ def rates(
     conn: Connection, *, day_from: date | None = None, day_to: date | None = None, channel: str | None = None
 ) -> Row:
     """Backorder rate (orders ever backordered), cancellation rate, and fill rate (share of ordered
-    units reserved without waiting for stock), over orders placed in the range."""
-    placed = backordered = cancelled = 0
-    units = waited = 0
-    for row in _order_times(conn, day_from, day_to, channel):
-        placed += 1
-        backordered += row["backordered_at"] is not None
-        cancelled += row["status"] == "cancelled"
-        units += sum(line["qty"] for line in row["lines"])
-        waited += row["backordered_units"] or 0
+    units reserved without waiting for stock), over orders placed in the range; counted in SQL."""
+    o = orders.c
+    where: list[ColumnElement[bool]] = [o.placed_at.is_not(None)]
+    if day_from:
+        where.append(o.placed_at >= datetime.combine(day_from, time.min, tzinfo=UTC))
+    if day_to:
+        where.append(o.placed_at < datetime.combine(day_to + timedelta(days=1), time.min, tzinfo=UTC))
+    if channel:
+        where.append(o.channel == channel)
+    cancelled = func.sum(case((o.status == "cancelled", 1), else_=0))
+    waited = func.sum(func.coalesce(o.backordered_units, 0))
+    counted = select(func.count(), func.count(o.backordered_at), cancelled, waited).where(*where)
+    placed, backordered, cancelled_n, waited_n = (int(n or 0) for n in conn.execute(counted).one())
+    units = _ordered_units(conn, where)
     return {
         "orders": placed,
         "backorder_rate": _ratio(backordered, placed),
-        "cancellation_rate": _ratio(cancelled, placed),
-        "fill_rate": _ratio(units - waited, units),
+        "cancellation_rate": _ratio(cancelled_n, placed),
+        "fill_rate": _ratio(units - waited_n, units),
     }
+
+
+def _ordered_units(conn: Connection, where: Sequence[ColumnElement[bool]]) -> int:
+    """The `qty` of every line of the orders `where` holds: `orders.lines` (a JSON array) joined in as rows, each
+    backend its way (PostgreSQL laterally, SQLite's json_each sees the row before it)."""
+    if conn.dialect.name == "postgresql":
+        lines = func.json_array_elements(orders.c.lines).table_valued("value").lateral()
+        qty = cast(lines.c.value.op("->>")("qty"), Integer)
+    else:
+        lines = func.json_each(orders.c.lines).table_valued("value")
+        qty = cast(func.json_extract(lines.c.value, "$.qty"), Integer)
+    query = select(func.coalesce(func.sum(qty), 0)).select_from(orders).join(lines, true()).where(*where)
+    return int(conn.execute(query).scalar_one())
 
 
 def _ratio(part: int, whole: int) -> float | None:

@@ -102,6 +102,9 @@ orders = Table(
     Column("updated_at", UtcDateTime),
 )
 Index("ix_orders_status_placed", orders.c.status, orders.c.placed_at)
+# the orders list's keyset orders: newest or oldest placed, and most recently updated (order id breaks ties)
+Index("ix_orders_placed_order", orders.c.placed_at, orders.c.order_id)
+Index("ix_orders_updated_order", orders.c.updated_at, orders.c.order_id)
 
 order_timeline = Table(
     "order_timeline",

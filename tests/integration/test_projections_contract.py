@@ -29,7 +29,7 @@ from events import (
 from projections import archive as history
 from projections import desk_reads, queries
 from projections.archive import Record
-from projections.orders import STATUSES
+from projections.order_progress import STATUSES
 from projections.projector import ARCHIVE, DESK, INVENTORY, ORDERS, Projection, apply_records
 from projections.replay import replay
 from projections.rows import table_rows

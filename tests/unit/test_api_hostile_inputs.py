@@ -23,6 +23,7 @@ from adapters.kafka.publisher import RecordingPublisher
 from adapters.settings import Settings
 from adapters.sql.engines import engine_for
 from events import Event
+from projections.order_list_queries import OrderPage, OrderQuery
 from tests.unit.test_api_ops import read_model as orders_read_model
 from tests.unit.test_sql_read_model import history, project
 
@@ -236,6 +237,9 @@ class BrokenReadModel(InMemoryReadModel):
 
     def list_orders(self, filters: OrderFilters, page: PageRequest) -> tuple[Sequence[Any], int]:
         raise RuntimeError(f"bug while reading the orders of {filters.customer}")
+
+    def order_page(self, query: OrderQuery, limit: int, after: str | None = None) -> OrderPage:
+        raise RuntimeError(f"bug while reading the orders of {query.customer}")
 
 
 class BrokenPublisher(RecordingPublisher):

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sqlalchemy import Engine
 
-from projections.orders import STATUSES
+from projections.order_progress import STATUSES
 from tests.unit.test_sql_read_model import OPS, client_for, engine, history, project
 
 __all__ = ["engine"]  # the fixture, shared with test_sql_read_model

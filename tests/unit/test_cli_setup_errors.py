@@ -11,7 +11,7 @@ from typer.testing import CliRunner, Result
 
 from adapters.cli import app
 from adapters.kafka.broker import free_port
-from projections.orders import STATUSES
+from projections.order_progress import STATUSES
 from projections.projector import PROJECTIONS, VIEWS
 
 

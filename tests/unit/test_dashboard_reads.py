@@ -1,4 +1,5 @@
-"""The dashboard's pure parts: stuck-order predicates, the shipping-time histogram, chart geometry, sessions."""
+"""The dashboard's pure parts: sales per day and channel, chart geometry, sessions (the stuck rules and the
+histogram are SQL: tests/unit/test_overview_rules.py)."""
 
 from __future__ import annotations
 
@@ -8,55 +9,9 @@ from pydantic import SecretStr
 
 from adapters.http.dashboard import charts
 from adapters.http.dashboard.auth import new_session_cookie, read_session, session_secret
-from adapters.http.dashboard.reads import (
-    BoardOrder,
-    is_awaiting_payment_too_long,
-    is_backordered_past_eta,
-    is_unshipped_too_long,
-    shipping_time_histogram,
-    units_by_day_and_channel,
-)
+from adapters.http.dashboard.reads import units_by_day_and_channel
 
 NOW = datetime(2026, 2, 2, 12, 0, tzinfo=UTC)
-
-
-def board_order(status: str, **times: datetime) -> BoardOrder:
-    return BoardOrder(order_id="O-1", status=status, **times)
-
-
-def test_awaiting_payment_is_stuck_only_past_the_limit() -> None:
-    limit = timedelta(minutes=30)
-    assert is_awaiting_payment_too_long(
-        board_order("awaiting_payment", awaiting_payment_at=NOW - 2 * limit), NOW, limit
-    )
-    assert not is_awaiting_payment_too_long(board_order("awaiting_payment", placed_at=NOW - limit / 2), NOW, limit)
-    assert not is_awaiting_payment_too_long(board_order("confirmed", placed_at=NOW - 2 * limit), NOW, limit)
-
-
-def test_confirmed_and_unshipped_is_stuck_after_the_limit() -> None:
-    limit = timedelta(hours=24)
-    waiting = "shipment_requested"
-    assert is_unshipped_too_long(board_order(waiting, confirmed_at=NOW - timedelta(hours=25)), NOW, limit)
-    assert not is_unshipped_too_long(board_order(waiting, confirmed_at=NOW - timedelta(hours=1)), NOW, limit)
-    assert not is_unshipped_too_long(board_order("shipped", confirmed_at=NOW - timedelta(days=5)), NOW, limit)
-
-
-def test_backordered_is_stuck_once_its_eta_has_passed() -> None:
-    assert is_backordered_past_eta(board_order("backordered", eta=NOW - timedelta(minutes=1)), NOW)
-    assert not is_backordered_past_eta(board_order("backordered", eta=NOW + timedelta(days=1)), NOW)
-    assert not is_backordered_past_eta(board_order("backordered"), NOW)
-
-
-def test_shipping_time_histogram_counts_shipped_orders_per_span() -> None:
-    shipped = [
-        board_order("shipped", placed_at=NOW, shipped_at=NOW + timedelta(seconds=20)),
-        board_order("shipped", placed_at=NOW, shipped_at=NOW + timedelta(hours=2)),
-        board_order("shipped", placed_at=NOW, shipped_at=NOW + timedelta(days=9)),
-        board_order("confirmed", placed_at=NOW),
-    ]
-    counts = dict(shipping_time_histogram(shipped))
-    assert (counts["< 1 min"], counts["1-4 h"], counts["> 3 d"]) == (1, 1, 1)
-    assert sum(counts.values()) == 3
 
 
 def test_units_by_day_and_channel_fills_missing_days_with_zero() -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Column, MetaData, String, Table, create_engine, inspect, select
+from sqlalchemy import Column, MetaData, String, Table, create_engine, inspect, select, text
 
 from projections.projector import INVENTORY, ORDERS, prepare_views
 from projections.tables import create_tables, tracking, view_schemas
@@ -44,3 +44,16 @@ def test_a_fresh_database_gets_the_tables_and_its_version() -> None:
     with engine.begin() as conn:
         assert prepare_views(conn, ORDERS) is False
         assert {t.name for t in ORDERS.tables} <= set(inspect(conn).get_table_names())
+
+
+def test_an_index_added_since_the_views_were_made_is_made_without_touching_the_rows() -> None:
+    engine = create_engine("sqlite://")
+    with engine.begin() as conn:
+        prepare_views(conn, ORDERS)
+        conn.execute(text("DROP INDEX ix_orders_updated_order"))  # as a view made before the index existed
+        record_offsets(conn, ORDERS.name, {("oms.orders", 0): 5})
+    with engine.begin() as conn:
+        assert prepare_views(conn, ORDERS) is False
+    with engine.connect() as conn:
+        assert "ix_orders_updated_order" in {index["name"] for index in inspect(conn).get_indexes("orders")}
+        assert tracked_offsets(conn, ORDERS.name) == {("oms.orders", 0): 5}

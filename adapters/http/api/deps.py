@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hmac
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Annotated, Any, Protocol
@@ -11,6 +11,7 @@ from typing import Annotated, Any, Protocol
 from fastapi import Depends, Query, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import AfterValidator, SecretStr
+from sqlalchemy import Engine
 
 from adapters.http.api.errors import Unauthorized
 from adapters.http.api.metrics import ApiMetrics
@@ -19,6 +20,7 @@ from adapters.http.channels.signatures import SIGNATURE_HEADERS, is_valid_signat
 from adapters.kafka.publisher import Publisher
 from adapters.settings import Settings
 from adapters.sql.intake import IntakeStore
+from projections.order_list_queries import OrderListRow, OrderPage, OrderQuery
 
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 LATEST = datetime(9000, 1, 1, tzinfo=UTC)
@@ -73,6 +75,19 @@ class ReadModel(Protocol):
     def analytics(self, since: datetime | None, until: datetime | None) -> Any: ...
     def find_for_tracking(self, reference: str) -> Sequence[Any]:
         """Orders whose id or external reference is `reference`, each with `customer_email`."""
+        ...
+
+    def order_page(self, query: OrderQuery, limit: int, after: str | None = None) -> OrderPage:
+        """A keyset page of the orders list (`projections.order_list_queries`); `BadCursor` for a foreign cursor."""
+        ...
+
+    def every_order(self, query: OrderQuery) -> Iterator[OrderListRow]:
+        """Every order of the list, in its order, for an export."""
+        ...
+
+    def views(self) -> Engine | None:
+        """The SQL views behind this read model, once the projections have created them, for the aggregates the
+        dashboard computes over them (`projections.overview_queries`); None without (the in-memory model)."""
         ...
 
 

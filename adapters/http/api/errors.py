@@ -43,6 +43,10 @@ class NotFound(ApiError):
     status, title, type = 404, "Not found", "/problems/not-found"
 
 
+class Unprocessable(ApiError):
+    status, title, type = 422, "Unprocessable request", "/problems/unprocessable"
+
+
 class PayloadTooLarge(ApiError):
     status, title, type = 413, "Payload too large", "/problems/payload-too-large"
 

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import Engine
+
 from adapters.http.api.deps import OrderFilters, PageRequest
+from projections import order_list_queries as order_list
+from projections.order_list_queries import OrderListRow, OrderPage, OrderQuery
 
 
 @dataclass
@@ -43,6 +47,15 @@ class InMemoryReadModel:
 
     def find_for_tracking(self, reference: str) -> Sequence[Any]:
         return [row for row in self.orders.values() if reference in (row["order_id"], row.get("external_ref"))]
+
+    def order_page(self, query: OrderQuery, limit: int, after: str | None = None) -> OrderPage:
+        return order_list.page_of_rows([order_list.row_of(row) for row in self.orders.values()], query, limit, after)
+
+    def every_order(self, query: OrderQuery) -> Iterator[OrderListRow]:
+        return iter(self.order_page(query, len(self.orders) + 1).rows)
+
+    def views(self) -> Engine | None:
+        return None
 
 
 def _matches(row: dict[str, Any], filters: OrderFilters) -> bool:

@@ -7,6 +7,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from starlette.requests import Request
+
+
+def client_address(request: Request) -> str:
+    """The peer address, the key a client is limited by (behind a proxy, run uvicorn with --forwarded-allow-ips
+    so this is the client)."""
+    return request.client.host if request.client else "unknown"
+
 
 @dataclass
 class TokenBucketLimiter:

@@ -9,17 +9,19 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, inspect, or_, select
+from sqlalchemy import Engine, Table, func, inspect, or_, select
 
 from adapters.http.api.deps import OrderFilters, PageRequest
+from projections import order_list_queries as order_list
 from projections import queries
+from projections.order_list_queries import OrderListRow, OrderPage, OrderQuery
 from projections.tables import customers, inventory, order_timeline, orders, sales_daily
 
 Row = dict[str, Any]
 
-VIEW_TABLES = (orders, order_timeline, customers, sales_daily, inventory)
+ORDER_TABLES = (orders, order_timeline, customers, sales_daily)
+"""The orders projection's tables: the orders, their timelines, and what the dashboard's aggregates read."""
 TOP_SKUS = 10
-_SALES_PAGE = queries.MAX_LIMIT
 
 
 class SqlReadModel:
@@ -28,15 +30,28 @@ class SqlReadModel:
 
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
-        self._views_exist = False
+        self._present: set[str] = set()
 
-    @property
-    def engine(self) -> Engine:
-        """The views database, for reads beside this port's (the dashboard's feed, sales and rates)."""
-        return self._engine
+    def order_page(self, query: OrderQuery, limit: int, after: str | None = None) -> OrderPage:
+        if after:
+            order_list.read_cursor(after)  # a foreign cursor is refused with or without views
+        if self.views() is None or not can_match(*asdict(query).values()):
+            return OrderPage([], 0, None)
+        with self._engine.connect() as conn:
+            return order_list.order_page(conn, query, limit, after)
+
+    def every_order(self, query: OrderQuery) -> Iterator[OrderListRow]:
+        if self.views() is None or not can_match(*asdict(query).values()):
+            return
+        with self._engine.connect() as conn:
+            yield from order_list.every_order(conn, query)
+
+    def views(self) -> Engine | None:
+        """The engine once the orders projection has created its tables (the dashboard's aggregates read those)."""
+        return self._engine if self._has(*ORDER_TABLES) else None
 
     def list_orders(self, filters: OrderFilters, page: PageRequest) -> tuple[Sequence[Any], int]:
-        if not self._has_views() or not can_match(*asdict(filters).values()):
+        if not self._has(*ORDER_TABLES) or not can_match(*asdict(filters).values()):
             return [], 0
         chosen = asdict(filters)  # the filters are named as the query's keywords
         with self._engine.connect() as conn:
@@ -44,13 +59,13 @@ class SqlReadModel:
             return rows, queries.count_orders(conn, **chosen)
 
     def get_order(self, order_id: str) -> Any | None:
-        if not self._has_views():
+        if not self._has(*ORDER_TABLES):
             return None
         with self._engine.connect() as conn:
             return queries.get_order(conn, order_id)
 
     def list_inventory(self, page: PageRequest, low_only: bool = False) -> tuple[Sequence[Any], int]:
-        if not self._has_views():
+        if not self._has(inventory):
             return [], 0
         with self._engine.connect() as conn:
             rows = queries.list_inventory(conn, low_only=low_only, limit=page.limit, offset=page.offset)
@@ -58,14 +73,14 @@ class SqlReadModel:
         return [sku_public(row) for row in rows], report["low" if low_only else "skus"]
 
     def get_sku(self, sku: str) -> Any | None:
-        if not self._has_views():
+        if not self._has(inventory):
             return None
         with self._engine.connect() as conn:
             row = queries.get_sku(conn, sku)
         return sku_public(row) if row is not None else None
 
     def list_customers(self, page: PageRequest) -> tuple[Sequence[Any], int]:
-        if not self._has_views():
+        if not self._has(customers, orders):
             return [], 0
         with self._engine.connect() as conn:
             rows = queries.list_customers(conn, limit=page.limit, offset=page.offset)
@@ -75,11 +90,11 @@ class SqlReadModel:
     def analytics(self, since: datetime | None, until: datetime | None) -> Any:
         """Sales are kept per day, so the range widens to whole UTC days; the answer states the days used."""
         day_from, day_to = covered_days(since, until)
-        if not self._has_views():
+        if not self._has(sales_daily, orders):
             return sales_report([], {}, day_from, day_to)
         placed_from, placed_to = day_start(day_from), day_start(day_to, after=True)
         with self._engine.connect() as conn:
-            rows = list(all_sales(conn, day_from, day_to))
+            rows = list(queries.all_sales(conn, day_from, day_to))
             channels = sorted({row["channel"] for row in rows})
             orders_by_channel = {
                 channel: queries.count_orders(conn, channel=channel, placed_from=placed_from, placed_to=placed_to)
@@ -88,17 +103,17 @@ class SqlReadModel:
         return sales_report(rows, orders_by_channel, day_from, day_to)
 
     def find_for_tracking(self, reference: str) -> Sequence[Any]:
-        if not self._has_views() or not can_match(reference):
+        if not self._has(*ORDER_TABLES) or not can_match(reference):
             return []
         query = select(orders).where(or_(orders.c.order_id == reference, orders.c.external_ref == reference))
         with self._engine.connect() as conn:
             return [dict(row) for row in conn.execute(query.order_by(orders.c.order_id)).mappings()]
 
-    def _has_views(self) -> bool:
-        if not self._views_exist:
-            present = set(inspect(self._engine).get_table_names())
-            self._views_exist = all(table.name in present for table in VIEW_TABLES)
-        return self._views_exist
+    def _has(self, *tables: Table) -> bool:
+        """Whether the projections have created `tables` (each projection creates its own, in its own time)."""
+        if not all(table.name in self._present for table in tables):
+            self._present = set(inspect(self._engine).get_table_names())
+        return all(table.name in self._present for table in tables)
 
 
 def can_match(*values: object) -> bool:
@@ -129,17 +144,6 @@ def day_start(day: date | None, *, after: bool = False) -> datetime | None:
 
 def _utc(moment: datetime) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
-def all_sales(conn: Connection, day_from: date | None, day_to: date | None) -> Iterator[Row]:
-    """Every sales row in the days, page by page (the query caps a page)."""
-    offset = 0
-    while True:
-        page = queries.sales(conn, day_from=day_from, day_to=day_to, limit=_SALES_PAGE, offset=offset)
-        yield from page
-        if len(page) < _SALES_PAGE:
-            return
-        offset += len(page)
 
 
 def sales_report(

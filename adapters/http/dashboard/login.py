@@ -8,7 +8,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from adapters.http.api.deps import Context, is_ops_key
-from adapters.http.api.routes.tracking import client_address
+from adapters.http.api.ratelimit import client_address
 from adapters.http.dashboard.auth import (
     LOGIN_PATH,
     NEXT_MAX_LENGTH,

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Path, Query
+from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
+from fastapi.responses import StreamingResponse
+from pydantic import AfterValidator
 
 from adapters.http.api.deps import INSTANT, Context, OpsKey, OrderFilters, Paging, QueryInstant, signed_or_ops
-from adapters.http.api.errors import NotFound, problem_responses
+from adapters.http.api.errors import NotFound, Unprocessable, problem_responses
 from adapters.http.api.intake import publish_action
 from adapters.http.api.schemas import (
     ORDER_ID_PATTERN,
@@ -20,9 +22,11 @@ from adapters.http.api.schemas import (
     ReturnCreate,
     ReturnReceiptCreate,
 )
-from adapters.http.api.views import accepted, as_schema, page_of
-from adapters.order_statuses import OrderStatus
+from adapters.http.api.views import accepted, as_schema, orders_csv, page_of
+from adapters.order_statuses import OrderStatus, PaymentStatus
 from events import LineQty, OrderCancelRequested, OrderPaid, ReturnReceived, ReturnRequested
+from projections import order_list_queries as order_list
+from projections.order_list_queries import BadCursor, OrderQuery, Sort
 
 router = APIRouter(prefix="/api/v1/orders", tags=["orders"])
 
@@ -35,19 +39,84 @@ ACTION_RESPONSES = problem_responses(401, 422, 503)
 SOURCE = "oms/api/ops"
 
 
-@router.get("", response_model=Page[OrderSummary], dependencies=[OpsKey], responses=problem_responses(401, 422))
-def list_orders(
-    context: Context,
-    paging: Paging,
+def order_query(
     status: Annotated[OrderStatus | None, Query()] = None,
     channel: Annotated[str | None, Query(max_length=40)] = None,
-    customer: Annotated[str | None, Query(max_length=254, description="Customer email.")] = None,
+    customer: Annotated[str | None, Query(max_length=254, description="Customer email, exactly.")] = None,
+    payment_status: Annotated[PaymentStatus | None, Query()] = None,
     placed_from: Annotated[QueryInstant | None, Query(description=f"Placed at or after ({INSTANT}).")] = None,
     placed_to: Annotated[QueryInstant | None, Query(description=f"Placed before ({INSTANT}).")] = None,
+    q: Annotated[
+        str | None,
+        Query(max_length=254, description="Part of the order id, external reference, customer email or name."),
+    ] = None,
+    sort: Annotated[Sort, Query(description="newest or oldest placed first, or most recently updated first.")] = (
+        "newest"
+    ),
+) -> OrderQuery:
+    return OrderQuery(
+        status and status.value,
+        channel,
+        payment_status and payment_status.value,
+        customer,
+        placed_from,
+        placed_to,
+        q,
+        sort,
+    )
+
+
+Listing = Annotated[OrderQuery, Depends(order_query)]
+Cursor = Annotated[
+    str | None,
+    Query(max_length=300, description="The next page: `next` of the previous page's `Link` header."),
+    AfterValidator(lambda cursor: cursor and _readable(cursor)),
+]
+
+
+def _readable(cursor: str) -> str:
+    try:
+        order_list.read_cursor(cursor)
+    except BadCursor as bad:
+        raise ValueError(str(bad)) from None
+    return cursor
+
+
+@router.get("", response_model=Page[OrderSummary], dependencies=[OpsKey], responses=problem_responses(401, 422))
+def list_orders(
+    request: Request, response: Response, context: Context, paging: Paging, listing: Listing, after: Cursor = None
 ) -> Page[OrderSummary]:
-    filters = OrderFilters(status and status.value, channel, customer, placed_from, placed_to)
-    items, total = context.read_model.list_orders(filters, paging)
-    return page_of(OrderSummary, items, total, paging)
+    """Orders matching every filter given. Pages by keyset: the `Link` header's `next` (also `X-Next-Cursor`)
+    gives the next page (`after`), as cheap as the first whatever the depth. `offset` still works, without
+    `q`, `payment_status`, `sort` or `after`."""
+    if paging.offset:
+        if listing.search or listing.payment_status or listing.sort != "newest" or after:
+            raise Unprocessable("offset pages only the newest orders by status, channel, customer and dates")
+        legacy = OrderFilters(listing.status, listing.channel, listing.customer, listing.placed_from, listing.placed_to)
+        items, total = context.read_model.list_orders(legacy, paging)
+        return page_of(OrderSummary, items, total, paging)
+    try:
+        page = context.read_model.order_page(listing, paging.limit, after)
+    except BadCursor as bad:
+        raise Unprocessable(f"after: {bad}") from None
+    if page.next_cursor:
+        following = request.url.include_query_params(after=page.next_cursor)
+        response.headers["Link"] = f'<{following}>; rel="next"'
+        response.headers["X-Next-Cursor"] = page.next_cursor
+    return page_of(OrderSummary, page.rows, page.total, paging)
+
+
+@router.get(
+    "/export.csv",
+    response_class=StreamingResponse,
+    dependencies=[OpsKey],
+    responses={**problem_responses(401, 422), 200: {"content": {"text/csv": {}}}},
+)
+def export_orders(context: Context, listing: Listing) -> StreamingResponse:
+    """Every order matching the filters, as CSV, in the list's order."""
+    lines = orders_csv(context.read_model.every_order(listing))
+    disposition = {"Content-Disposition": 'attachment; filename="orders.csv"'}
+    return StreamingResponse(lines, media_type="text/csv; charset=utf-8", headers=disposition)
 
 
 @router.get("/{order_id}", response_model=OrderDetail, dependencies=[OpsKey], responses=problem_responses(401, 404))

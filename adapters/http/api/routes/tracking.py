@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse
 
 from adapters.http.api.deps import Context
 from adapters.http.api.errors import NotFound, RateLimited, problem_responses
+from adapters.http.api.ratelimit import client_address
 from adapters.http.api.schemas import TrackingPublic
 from adapters.http.api.views import as_schema
 
@@ -60,11 +61,6 @@ def owned_order(candidates: Sequence[Any], email: str) -> Any | None:
     if not candidates:
         hmac.compare_digest(wanted, _NO_ORDER)
     return found
-
-
-def client_address(request: Request) -> str:
-    """The peer address (behind a proxy, run uvicorn with --forwarded-allow-ips so this is the client)."""
-    return request.client.host if request.client else "unknown"
 
 
 def _email_of(row: Any) -> str:
