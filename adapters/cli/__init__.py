@@ -14,6 +14,7 @@ from adapters.cli import (
     pipeline_cmd,
     projections_cmd,
     schema_cmd,
+    webhooks_cmd,
 )
 from adapters.cli.errors import OmsGroup
 
@@ -41,3 +42,4 @@ def options(
 for module in (demo_cmd, bench_cmd, broker_cmd, schema_cmd, pipeline_cmd, projections_cmd, ops_cmd, check_cmd):
     module.register(app)
 deadletters_cmd.register(app)
+webhooks_cmd.register(app)
