@@ -65,7 +65,7 @@ def add_cmd(
     try:
         subscription = _store().subscribe(url, event_types, secret, description)
     except BadSubscription as refused:
-        raise typer.BadParameter(str(refused)) from None
+        raise typer.BadParameter(f"{refused.field}: {refused}") from None
     if as_json:
         _print_json(_public(subscription) | {"secret": subscription.secret})
         return

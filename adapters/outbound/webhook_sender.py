@@ -45,23 +45,23 @@ class WebhookSender:
 
     timeout_s: float = 10.0
     clock: Callable[[], datetime] = lambda: datetime.now(UTC)
-    _client: httpx.AsyncClient | None = None
+    _http: httpx.AsyncClient | None = None
 
     async def start(self) -> None:
-        self._client = httpx.AsyncClient(timeout=self.timeout_s, follow_redirects=False)
+        self._http = httpx.AsyncClient(timeout=self.timeout_s, follow_redirects=False)
 
     async def stop(self) -> None:
-        if self._client is not None:
-            await self._client.aclose()
-            self._client = None
+        if self._http is not None:
+            await self._http.aclose()
+            self._http = None
 
     async def send(self, url: str, secret: str, webhook_id: str, body: str) -> Attempt:
-        if self._client is None:
+        if self._http is None:
             raise RuntimeError("WebhookSender.start() first")
         headers = signed_headers(secret, webhook_id, body, self.clock())
         started = time.monotonic()
         try:
-            response = await self._client.post(url, content=body.encode(), headers=headers)
+            response = await self._http.post(url, content=body.encode(), headers=headers)
         except httpx.TimeoutException:
             return Attempt(None, _ms_since(started), f"no answer within {self.timeout_s:g} s")
         except httpx.HTTPError as error:

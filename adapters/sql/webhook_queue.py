@@ -89,14 +89,28 @@ def enqueue_records(conn: Connection, records: Sequence[Consumed], now: datetime
         for subscription_id, patterns in subscriptions:
             if matches_any(patterns, envelope["type"]):
                 rows.append(_delivery_row(subscription_id, record, envelope, now))
-    if rows:
-        dialect = sqlite if conn.dialect.name == "sqlite" else postgresql
-        conn.execute(dialect.insert(webhook_deliveries).on_conflict_do_nothing(), rows)
-    ends: dict[Position, int] = {}
-    for record in records:
-        ends[(record.topic, record.partition)] = max(record.offset, ends.get((record.topic, record.partition), -1))
-    upsert(conn, webhook_positions, [{"topic": t, "partition": p, "offset": o} for (t, p), o in ends.items()])
-    return len(rows)
+    queued = _insert_new(conn, rows)
+    _advance_positions(conn, records)
+    return queued
+
+
+def _insert_new(conn: Connection, rows: list[dict[str, object]]) -> int:
+    """Insert the deliveries not queued yet, in the given order (their `seq`); return how many were new."""
+    if not rows:
+        return 0
+    dialect = sqlite if conn.dialect.name == "sqlite" else postgresql
+    statement = dialect.insert(webhook_deliveries).on_conflict_do_nothing().returning(webhook_deliveries.c.seq)
+    return len(conn.execute(statement, rows).all())
+
+
+def _advance_positions(conn: Connection, records: Sequence[Consumed]) -> None:
+    """Record the last offset taken per partition; never backwards (a redelivered batch is older than the last)."""
+    ends = tracked_positions(conn)
+    moved: dict[Position, int] = {}
+    for r in records:
+        if r.offset > max(ends.get((r.topic, r.partition), -1), moved.get((r.topic, r.partition), -1)):
+            moved[(r.topic, r.partition)] = r.offset
+    upsert(conn, webhook_positions, [{"topic": t, "partition": p, "offset": o} for (t, p), o in moved.items()])
 
 
 def _envelope(value: bytes) -> dict[str, str] | None:

@@ -46,7 +46,11 @@ LOG_COLUMNS = (
 
 
 class BadSubscription(ValueError):
-    """A subscription asked for with a url, pattern or secret that cannot work; the message says which."""
+    """A subscription asked for with a url, pattern or secret that cannot work: `field` says which."""
+
+    def __init__(self, field: str, message: str) -> None:
+        self.field = field
+        super().__init__(message)
 
 
 @dataclass(frozen=True)
@@ -88,14 +92,17 @@ class WebhookStore:
     ) -> Subscription:
         """A new active subscription; without `secret` one is made (shown once, in what this returns)."""
         if not url.startswith(("https://", "http://")):
-            raise BadSubscription("url: give an http:// or https:// address")
+            raise BadSubscription("url", "give an http:// or https:// address")
         if not event_types:
-            raise BadSubscription("event_types: give at least one pattern (e.g. oms.order.*)")
+            raise BadSubscription("event_types", "give at least one pattern (e.g. oms.order.*)")
         try:
             patterns = sorted({check_pattern(pattern) for pattern in event_types})
+        except ValueError as error:
+            raise BadSubscription("event_types", str(error)) from None
+        try:
             secret = check_secret(secret) if secret is not None else new_secret()
         except ValueError as error:
-            raise BadSubscription(str(error)) from None
+            raise BadSubscription("secret", str(error)) from None
         row = {
             "subscription_id": str(uuid.uuid4()),
             "url": url,
@@ -151,6 +158,16 @@ class WebhookStore:
             total = conn.execute(select(func.count()).select_from(webhook_deliveries).where(*where)).scalar_one()
             rows = [dict(row) for row in conn.execute(query.limit(limit).offset(offset)).mappings()]
         return rows, total
+
+    def delivery(self, subscription_id: str, delivery_id: str) -> dict[str, Any] | None:
+        self.prepare()
+        d = webhook_deliveries.c
+        query = select(*(d[name] for name in LOG_COLUMNS)).where(
+            d.subscription_id == subscription_id, d.delivery_id == delivery_id
+        )
+        with self.engine.connect() as conn:
+            row = conn.execute(query).mappings().first()
+        return dict(row) if row is not None else None
 
     def attempts(self, delivery_id: str) -> list[dict[str, Any]]:
         a = webhook_attempts.c

@@ -19,6 +19,7 @@ from adapters.http.channels.signatures import SIGNATURE_HEADERS, is_valid_signat
 from adapters.kafka.publisher import Publisher
 from adapters.settings import Settings
 from adapters.sql.intake import IntakeStore
+from adapters.sql.webhooks import WebhookStore
 
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 LATEST = datetime(9000, 1, 1, tzinfo=UTC)
@@ -107,6 +108,7 @@ class ApiContext:
     clock: Callable[[], datetime]
     desk: DeskReads | None = None
     monitor: MetricsSource | None = None
+    webhooks: WebhookStore | None = None  # None: made from the settings on first use (routes/webhooks.py)
 
 
 def api_context(request: Request) -> ApiContext:
