@@ -156,7 +156,7 @@ class WebhookStore:
         query = select(*(d[name] for name in LOG_COLUMNS)).where(*where).order_by(d.seq.desc())
         with self.engine.connect() as conn:
             total = conn.execute(select(func.count()).select_from(webhook_deliveries).where(*where)).scalar_one()
-            rows = [dict(row) for row in conn.execute(query.limit(limit).offset(offset)).mappings()]
+            rows = [_plain(row) for row in conn.execute(query.limit(limit).offset(offset)).mappings()]
         return rows, total
 
     def delivery(self, subscription_id: str, delivery_id: str) -> dict[str, Any] | None:
@@ -167,14 +167,14 @@ class WebhookStore:
         )
         with self.engine.connect() as conn:
             row = conn.execute(query).mappings().first()
-        return dict(row) if row is not None else None
+        return _plain(row) if row is not None else None
 
     def attempts(self, delivery_id: str) -> list[dict[str, Any]]:
         a = webhook_attempts.c
         self.prepare()
         with self.engine.connect() as conn:
             query = select(webhook_attempts).where(a.delivery_id == delivery_id).order_by(a.attempt)
-            return [dict(row) for row in conn.execute(query).mappings()]
+            return [_plain(row) for row in conn.execute(query).mappings()]
 
     def redeliver(self, subscription_id: str, delivery_id: str) -> str | None:
         """Queue the delivery's event again; the new delivery's id, or None when there is no such delivery."""
@@ -213,3 +213,8 @@ def _again(original: dict[str, Any], now: datetime) -> dict[str, Any]:
         "created_at": now,
         "next_attempt_at": now,
     }
+
+
+def _plain(row: Any) -> dict[str, Any]:
+    """A row as a dict with `str` keys (SQLAlchemy's are `quoted_name`, which orjson refuses)."""
+    return {str(name): value for name, value in row.items()}
