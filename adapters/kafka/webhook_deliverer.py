@@ -135,18 +135,33 @@ class WebhookDeliverer:
 
     # -- from the queue to the subscribers ----------------------------------------------------------------------
 
-    def due(self) -> list[Due]:
+    def due(self, limit: int) -> list[Due]:
         with self.engine.connect() as conn:
-            return due_deliveries(conn, self.clock(), self.concurrency)
+            return due_deliveries(conn, self.clock(), limit)
 
     async def _send(self, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            due = await asyncio.to_thread(self.due)
-            if due:
-                await asyncio.gather(*(self._deliver(item) for item in due))
-            else:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), self.idle_poll_s)
+        """Keep up to `concurrency` requests in flight; a slow subscriber holds its own lines only."""
+        in_flight: dict[str, asyncio.Task[None]] = {}
+        try:
+            while not stop.is_set():
+                if len(in_flight) < self.concurrency:
+                    # a line's head in flight is still its head (pending): left out here, its line waits behind it
+                    for item in await asyncio.to_thread(self.due, self.concurrency + len(in_flight)):
+                        if len(in_flight) < self.concurrency and item.delivery_id not in in_flight:
+                            in_flight[item.delivery_id] = asyncio.create_task(self._deliver(item))
+                if not in_flight:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(stop.wait(), self.idle_poll_s)
+                    continue
+                done, _ = await asyncio.wait(
+                    in_flight.values(), timeout=self.idle_poll_s, return_when=asyncio.FIRST_COMPLETED
+                )
+                for task in done:
+                    task.result()  # a database error stops the deliverer; what it had recorded stays
+                in_flight = {key: task for key, task in in_flight.items() if task not in done}
+        finally:
+            if in_flight:  # let the requests under way finish and be recorded (each within the timeout)
+                await asyncio.gather(*in_flight.values(), return_exceptions=True)
 
     async def _deliver(self, due: Due) -> None:
         attempt = await self.sender.send(due.url, due.secret, due.event_id, due.body)

@@ -64,7 +64,7 @@ class WebhookSender:
             response = await self._http.post(url, content=body.encode(), headers=headers)
         except httpx.TimeoutException:
             return Attempt(None, _ms_since(started), f"no answer within {self.timeout_s:g} s")
-        except httpx.HTTPError as error:
+        except (httpx.HTTPError, httpx.InvalidURL) as error:
             return Attempt(None, _ms_since(started), f"{type(error).__name__}: {error}"[:300])
         return Attempt(response.status_code, _ms_since(started))
 

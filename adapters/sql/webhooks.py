@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 from sqlalchemy import Engine, func, insert, select, update
 
@@ -91,7 +92,8 @@ class WebhookStore:
         self, url: str, event_types: Sequence[str], secret: str | None = None, description: str = ""
     ) -> Subscription:
         """A new active subscription; without `secret` one is made (shown once, in what this returns)."""
-        if not url.startswith(("https://", "http://")):
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
             raise BadSubscription("url", "give an http:// or https:// address")
         if not event_types:
             raise BadSubscription("event_types", "give at least one pattern (e.g. oms.order.*)")

@@ -91,6 +91,7 @@ def test_a_secret_is_made_when_none_is_given(client: TestClient) -> None:
     ("body", "field"),
     [
         ({"url": "file:///etc/passwd", "event_types": ["*"]}, "url"),
+        ({"url": "http://", "event_types": ["*"]}, "url"),
         ({"url": "https://x.test", "event_types": ["oms.*.paid"]}, "event_types"),
         ({"url": "https://x.test", "event_types": ["*"], "secret": "hunter2"}, "secret"),
     ],

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from standardwebhooks import Webhook, WebhookVerificationError
 
-from adapters.outbound.webhook_sender import signed_headers
+from adapters.outbound.webhook_sender import WebhookSender, signed_headers
 from pipeline.rules.webhook_delivery import (
     Backoff,
     BadPattern,
@@ -127,3 +127,16 @@ def test_the_timestamp_is_the_attempts_own_so_an_old_signature_is_refused() -> N
     assert int(stale["webhook-timestamp"]) < int(datetime.now(UTC).timestamp()) - 500
     with pytest.raises(WebhookVerificationError):
         Webhook(secret).verify(body, stale)
+
+
+async def test_an_address_that_cannot_be_reached_is_a_failed_attempt_not_a_crash() -> None:
+    sender = WebhookSender(timeout_s=0.5)
+    await sender.start()
+    try:
+        unreachable = await sender.send("http://127.0.0.1:9/hooks", new_secret(), "e-1", "{}")
+        unusable = await sender.send("http://[::1/hooks", new_secret(), "e-1", "{}")
+    finally:
+        await sender.stop()
+
+    assert unreachable.status_code is None and unreachable.error
+    assert unusable.status_code is None and unusable.error
