@@ -27,6 +27,7 @@ from adapters.http.api.routes import (
     tracking,
     webhooks,
 )
+from adapters.http.dashboard import webhooks as dashboard_webhooks
 from adapters.kafka.broker import answers_metadata
 from adapters.kafka.publisher import Publisher
 from adapters.settings import Settings
@@ -94,6 +95,7 @@ def create_app(
     for module in (channels, orders, inventory, shipments, customers, tracking, deadletters, webhooks, health):
         app.include_router(module.router)
     app.include_router(dashboard.router)
+    app.include_router(dashboard_webhooks.router)
     app.mount(dashboard.STATIC_URL, dashboard.static_files(), name="dashboard-static")
     app.add_middleware(RequestBodyLimits)
     app.middleware("http")(_count_requests(metrics))  # added last, so it is outside and counts the 413s too
