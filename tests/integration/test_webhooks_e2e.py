@@ -9,12 +9,13 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine, create_engine, func, make_url, select, text
 
 from adapters.kafka.admin import ensure_topics
 from adapters.kafka.webhook_deliverer import WEBHOOK_TOPICS
@@ -24,6 +25,7 @@ from events import Event, EventData
 from pipeline.rules.webhook_delivery import new_secret
 from tests import builders as b
 from tests.integration.harness import produce
+from tests.integration.test_projections_contract import _postgres_reachable
 from tests.integration.webhook_receiver import FlakyReceiver
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -31,9 +33,28 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 ORDERS = 40
 
 
-def start_deliverer(bootstrap: str, prefix: str, data_dir: Path) -> subprocess.Popen[bytes]:
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def views_url(request: pytest.FixtureRequest, tmp_path: Path, postgres_url: str) -> Iterator[str]:
+    """The views database of the deliverer: a SQLite file, or a PostgreSQL database made for the test."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'oms.sqlite3'}"
+        return
+    if not _postgres_reachable(postgres_url):
+        pytest.skip("PostgreSQL is not reachable")
+    name = f"t_webhooks_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(postgres_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    yield make_url(postgres_url).set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def start_deliverer(bootstrap: str, prefix: str, data_dir: Path, views_url: str) -> subprocess.Popen[bytes]:
     env = {
         **os.environ,
+        "OMS_DATABASE_URL": views_url,
         "OMS_KAFKA_BOOTSTRAP": bootstrap,
         "OMS_TOPIC_PREFIX": prefix,
         "OMS_DATA_DIR": str(data_dir),
@@ -72,16 +93,16 @@ async def until(check: Callable[[], bool], seconds: float, what: str) -> None:
 
 
 async def test_every_subscribed_event_is_delivered_once_in_order_through_failures_and_a_kill(
-    kafka_bootstrap: str, topic_prefix: str, tmp_path: Path
+    kafka_bootstrap: str, topic_prefix: str, tmp_path: Path, views_url: str
 ) -> None:
     await ensure_topics(kafka_bootstrap, [f"{topic_prefix}{t}" for t in WEBHOOK_TOPICS], partitions=4)
     receiver = FlakyReceiver(new_secret()).start()
-    store = WebhookStore.from_url(f"sqlite:///{tmp_path / 'oms.sqlite3'}")
+    store = WebhookStore.from_url(views_url)
     subscription = store.subscribe(receiver.url, ["oms.order.*"], receiver.secret)
     events = orders_events(ORDERS)
     wanted = [e for e in events if e.type.startswith("oms.order.")]
     engine, mine = store.engine, webhook_deliveries.c.subscription_id == subscription.subscription_id
-    deliverer = start_deliverer(kafka_bootstrap, topic_prefix, tmp_path)
+    deliverer = start_deliverer(kafka_bootstrap, topic_prefix, tmp_path, views_url)
     try:
         await produce(kafka_bootstrap, topic_prefix, events[: len(events) // 2])
         # the kill comes while deliveries wait for a retry: pending, with failed attempts behind them
@@ -91,7 +112,7 @@ async def test_every_subscribed_event_is_delivered_once_in_order_through_failure
         deliverer.wait()
         killed_with = (count(engine, mine, waiting), count(engine, mine, webhook_deliveries.c.status == DELIVERED))
         await produce(kafka_bootstrap, topic_prefix, events[len(events) // 2 :])
-        deliverer = start_deliverer(kafka_bootstrap, topic_prefix, tmp_path)
+        deliverer = start_deliverer(kafka_bootstrap, topic_prefix, tmp_path, views_url)
         done = webhook_deliveries.c.status == DELIVERED
         await until(lambda: count(engine, mine, done) >= len(wanted), 45, f"{len(wanted)} deliveries")
     finally:
