@@ -13,11 +13,12 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import Engine, func, insert, select, update
+from sqlalchemy import Engine, func, insert, inspect, select, update
 
 from adapters.sql.engines import engine_for
 from adapters.sql.webhook_tables import (
     ACTIVE,
+    DELIVERED,
     PAUSED,
     PENDING,
     REMOVED,
@@ -177,6 +178,17 @@ class WebhookStore:
         with self.engine.connect() as conn:
             query = select(webhook_attempts).where(a.delivery_id == delivery_id).order_by(a.attempt)
             return [_plain(row) for row in conn.execute(query).mappings()]
+
+    def waiting_figures(self) -> tuple[dict[str, int], dict[str, int]] | None:
+        """Live subscriptions by status, and deliveries not delivered by status (pending, failed), for `/metrics`;
+        nothing when no webhook was ever set up here (the tables are not made by reading)."""
+        if not inspect(self.engine).has_table(webhook_subscriptions.name):
+            return None
+        s, d = webhook_subscriptions.c, webhook_deliveries.c
+        with self.engine.connect() as conn:
+            subscriptions = conn.execute(select(s.status, func.count()).where(s.status != REMOVED).group_by(s.status))
+            waiting = conn.execute(select(d.status, func.count()).where(d.status != DELIVERED).group_by(d.status))
+            return dict(subscriptions.tuples().all()), dict(waiting.tuples().all())
 
     def redeliver(self, subscription_id: str, delivery_id: str) -> str | None:
         """Queue the delivery's event again; the new delivery's id, or None when there is no such delivery."""
