@@ -130,7 +130,13 @@ class WebhookStore:
             return [Subscription(**row) for row in conn.execute(query).mappings()]
 
     def subscription(self, subscription_id: str) -> Subscription | None:
-        return next((s for s in self.subscriptions() if s.subscription_id == subscription_id), None)
+        """The live subscription `subscription_id` (a removed one is gone), or None."""
+        self.prepare()
+        s = webhook_subscriptions.c
+        query = select(webhook_subscriptions).where(s.subscription_id == subscription_id, s.status != REMOVED)
+        with self.engine.connect() as conn:
+            row = conn.execute(query).mappings().first()
+        return Subscription(**row) if row is not None else None
 
     def set_status(self, subscription_id: str, status: str) -> bool:
         """Resume (`active`), pause or remove a subscription; False when there is no such live one."""
