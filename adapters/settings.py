@@ -81,6 +81,16 @@ class Settings(BaseSettings):
     smtp_password: SecretStr | None = Field(default=None, description="SMTP password.")
     smtp_sender: str = Field(default="orders@example.com", description="The From address of customer messages.")
     carrier: Literal["simulated"] = Field(default="simulated", description="The carrier adapter that books shipments.")
+    webhook_timeout_s: float = Field(
+        default=10.0, gt=0, le=120, description="How long `oms deliver` waits for a webhook subscriber's answer."
+    )
+    webhook_retry_base_s: float = Field(
+        default=2.0,
+        gt=0,
+        le=3600,
+        description="First wait before a failed webhook delivery is tried again; doubling (with jitter) up to an "
+        "hour, for 24 hours.",
+    )
     api_host: str = Field(default="127.0.0.1", description="Address `oms api` (and the demo's API) listens on.")
     api_port: int = Field(
         default=8000, ge=1, le=65535, description="Port `oms api` (and the demo's API and dashboard) listens on."

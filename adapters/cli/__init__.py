@@ -16,6 +16,7 @@ from adapters.cli import (
     project_cmd,
     schema_cmd,
     views_cmd,
+    webhooks_cmd,
 )
 from adapters.cli.errors import OmsGroup
 
@@ -55,3 +56,4 @@ COMMAND_MODULES = (
 for module in COMMAND_MODULES:
     module.register(app)
 deadletters_cmd.register(app)
+webhooks_cmd.register(app)

@@ -25,11 +25,14 @@ from adapters.http.api.routes import (
     orders,
     shipments,
     tracking,
+    webhooks,
 )
+from adapters.http.dashboard import webhooks as dashboard_webhooks
 from adapters.kafka.broker import answers_metadata
 from adapters.kafka.publisher import Publisher
 from adapters.settings import Settings
 from adapters.sql.intake import IntakeStore
+from adapters.sql.webhooks import WebhookStore
 from events import Event, utc_now
 
 log = logging.getLogger(__name__)
@@ -66,6 +69,7 @@ def create_app(
     clock: Callable[[], datetime] = utc_now,
     desk: DeskReads | None = None,
     monitor: MetricsSource | None = None,
+    webhook_store: WebhookStore | None = None,
 ) -> FastAPI:
     """The HTTP API. Defaults: intake store from settings, an empty in-memory read model, readiness
     probing the configured broker and the intake database, 10 tracking lookups per client then 1 per 2 s,
@@ -85,11 +89,13 @@ def create_app(
         clock=clock,
         desk=desk or deadletters.EmptyDesk(),
         monitor=monitor,
+        webhooks=webhook_store,
     )
     install_error_handlers(app)
-    for module in (channels, orders, inventory, shipments, customers, tracking, deadletters, health):
+    for module in (channels, orders, inventory, shipments, customers, tracking, deadletters, webhooks, health):
         app.include_router(module.router)
     app.include_router(dashboard.router)
+    app.include_router(dashboard_webhooks.router)
     app.mount(dashboard.STATIC_URL, dashboard.static_files(), name="dashboard-static")
     app.add_middleware(RequestBodyLimits)
     app.middleware("http")(_count_requests(metrics))  # added last, so it is outside and counts the 413s too

@@ -20,6 +20,7 @@ from adapters.http.channels.signatures import SIGNATURE_HEADERS, is_valid_signat
 from adapters.kafka.publisher import Publisher
 from adapters.settings import Settings
 from adapters.sql.intake import IntakeStore
+from adapters.sql.webhooks import WebhookStore
 from projections.order_list_queries import OrderListRow, OrderPage, OrderQuery
 
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
@@ -122,6 +123,7 @@ class ApiContext:
     clock: Callable[[], datetime]
     desk: DeskReads | None = None
     monitor: MetricsSource | None = None
+    webhooks: WebhookStore | None = None  # None: made from the settings on first use (routes/webhooks.py)
 
 
 def api_context(request: Request) -> ApiContext:
@@ -187,3 +189,11 @@ def page_request(
 
 
 Paging = Annotated[PageRequest, Depends(page_request)]
+
+
+def webhook_store(context: Context) -> WebhookStore:
+    """The store in the views database, made on first use (an API without webhooks touches no database for them)."""
+    if context.webhooks is None:
+        context.webhooks = WebhookStore.from_url(context.settings.views_url)
+    store: WebhookStore = context.webhooks
+    return store

@@ -57,6 +57,14 @@ class ApiMetrics:
             "oms_projector_lag_seconds", "Age of the oldest record a projection has not applied yet (0: caught up).",
             ["projection"], registry=self.registry,
         )  # fmt: skip
+        self.webhook_subscriptions = Gauge(
+            "oms_webhook_subscriptions", "Webhook subscriptions by status (paused: failing, or paused by a person).",
+            ["status"], registry=self.registry,
+        )  # fmt: skip
+        self.webhook_deliveries_waiting = Gauge(
+            "oms_webhook_deliveries_waiting", "Webhook deliveries not delivered: pending (first try or retry due) "
+            "or failed (given up after 24 h).", ["status"], registry=self.registry,
+        )  # fmt: skip
         self.monitor_errors = Counter(
             "oms_monitor_errors", "Scrapes whose broker or database figures could not be read.", ["source"],
             registry=self.registry,

@@ -18,6 +18,8 @@ from adapters.http.api.metrics import ApiMetrics
 from adapters.kafka.lag import PartitionLag, group_lags, group_names, projector_lag
 from adapters.kafka.offsets import Position, log_end_offsets
 from adapters.sql.desk import SqlDesk
+from adapters.sql.webhook_tables import ACTIVE, FAILED, PAUSED, PENDING
+from adapters.sql.webhooks import WebhookStore
 from events import topics
 from projections.projector import ARCHIVE, PROJECTIONS, Projection
 from projections.tables import view_schemas
@@ -81,6 +83,19 @@ class Monitor:
         metrics.desk_items.clear()
         for (category, status), count in desk.items_by_status().items():
             metrics.desk_items.labels(category=category, status=status).set(count)
+        self._webhook_figures(metrics)
+
+    def _webhook_figures(self, metrics: ApiMetrics) -> None:
+        figures = WebhookStore(self.views).waiting_figures()
+        if figures is None:
+            return  # no webhooks here: no series
+        subscriptions, waiting = figures
+        for gauge, counts, statuses in (
+            (metrics.webhook_subscriptions, subscriptions, (ACTIVE, PAUSED)),
+            (metrics.webhook_deliveries_waiting, waiting, (PENDING, FAILED)),
+        ):
+            for status in statuses:  # every status, 0 too: an alert on `paused > 0` needs the series
+                gauge.labels(status=status).set(counts.get(status, 0))
 
     async def _lag_figures(self, metrics: ApiMetrics) -> None:
         names = [f"{self.topic_prefix}{name}" for name in READ_TOPICS]
