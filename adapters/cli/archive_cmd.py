@@ -169,13 +169,13 @@ def _refuse_unless_fresh(target: Engine, projections: Sequence[Projection]) -> N
 
 
 def export_cmd(
-    out: Path = typer.Option(..., "--out", "-o", help="File to write."),
+    out: Path = typer.Option(..., "--out", "-o", help="Folder to write (date=.../type=.../*.parquet)."),
     fmt: str = typer.Option("parquet", "--format", help="parquet (the only format for now)."),
     since: str | None = typer.Option(None, "--from", help="Only events at or after this time."),
     until: str | None = typer.Option(None, "--until", help="Only events at or before this time."),
 ) -> None:
-    """Write the history archive (topic, partition, offset, event id, type, time, key, order id, CloudEvent
-    JSON) as Parquet for analysts, through DuckDB."""
+    """Write the history for analysts as Parquet partitioned by date and type, through DuckDB: one row per event id
+    (redeliveries and the pipeline's internal topics left out), payload fields flattened (docs/analytics.md)."""
     if fmt != "parquet":
         raise typer.BadParameter("only --format parquet is supported")
     from adapters.sql.archive import export_parquet
