@@ -57,6 +57,10 @@ class ApiMetrics:
             "oms_projector_lag_seconds", "Age of the oldest record a projection has not applied yet (0: caught up).",
             ["projection"], registry=self.registry,
         )  # fmt: skip
+        self.view_differences = Gauge(
+            "oms_view_differences", "Rows a view differed by from its rebuild from the archive at the latest scheduled "
+            "reconcile (`oms project --reconcile-every`).", ["projection"], registry=self.registry,
+        )  # fmt: skip
         self.monitor_errors = Counter(
             "oms_monitor_errors", "Scrapes whose broker or database figures could not be read.", ["source"],
             registry=self.registry,

@@ -18,6 +18,7 @@ from adapters.http.api.metrics import ApiMetrics
 from adapters.kafka.lag import PartitionLag, group_lags, group_names, projector_lag
 from adapters.kafka.offsets import Position, log_end_offsets
 from adapters.sql.desk import SqlDesk
+from adapters.sql.reconciliations import latest_differences
 from events import topics
 from projections.projector import ARCHIVE, PROJECTIONS, Projection
 from projections.tables import view_schemas
@@ -81,6 +82,8 @@ class Monitor:
         metrics.desk_items.clear()
         for (category, status), count in desk.items_by_status().items():
             metrics.desk_items.labels(category=category, status=status).set(count)
+        for projection, differences in latest_differences(self.views).items():
+            metrics.view_differences.labels(projection=projection).set(differences)
 
     async def _lag_figures(self, metrics: ApiMetrics) -> None:
         names = [f"{self.topic_prefix}{name}" for name in READ_TOPICS]
