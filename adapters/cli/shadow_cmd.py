@@ -8,8 +8,8 @@ from rich.console import Console
 from rich.markup import escape
 from sqlalchemy import Engine
 
+from adapters.cli.reading import existing_archive, existing_views
 from adapters.settings import Settings
-from adapters.sql.engines import archive_engine, views_engine
 from adapters.sql.reconciliations import record_reconciliation
 from adapters.sql.shadow import ShadowError, reconcile, swap_in_shadow
 from projections.projector import Projection
@@ -20,7 +20,7 @@ console = Console()
 def shadow_replay(projections: list[Projection], *, swap: bool, batch: int) -> None:
     """Reconcile each projection's live view with its shadow; exit 1 when any differs (after swapping, if asked)."""
     settings = Settings()
-    live, history = views_engine(settings), archive_engine(settings)
+    live, history = existing_views(settings), existing_archive(settings)
     total = 0
     try:
         for projection in projections:
@@ -45,7 +45,8 @@ def _reconcile_one(live: Engine, history: Engine, projection: Projection, *, swa
             f"{projection.name}: shadow at {escape(found.shadow_url)} rebuilt from {found.events} archived records "
             f"up to the live view's {len(found.positions)} partition positions in {found.seconds:.2f}s"
         )
-        console.print(f"[bold]{len(found.differences)} differences[/]")
+        count = len(found.differences)
+        console.print(f"[bold]{count} difference{'' if count == 1 else 's'}[/]")
         if swap:
             caught_up = swap_in_shadow(live, found.shadow, history, projection)
             console.print(f"{projection.name}: the shadow is live ({caught_up} events it had not seen applied on top)")

@@ -44,6 +44,8 @@ _FLATTENED = f"""
     json_extract_string(value, '$.data.reason') AS reason,
     json_extract_string(value, '$.data.carrier') AS carrier,
     json_extract_string(value, '$.data.customer.email') AS customer_email,
+    TRY_CAST(json_extract_string(value, '$.data.placed_at') AS TIMESTAMPTZ) AS placed_at,
+    TRY_CAST(json_extract_string(value, '$.data.delta') AS BIGINT) AS delta,
     CAST(list_sum(list_transform({_LINES}, lambda line: line.qty)) AS BIGINT) AS units,
     CAST(list_sum(list_transform({_LINES}, lambda line: line.qty * line.unit_price))
         + coalesce(TRY_CAST(json_extract_string(value, '$.data.shipping_charge') AS DECIMAL(18,4)), 0)
