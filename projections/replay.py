@@ -58,13 +58,22 @@ def replay(
 
 
 def apply_archived(
-    source: Connection, conn: Connection, projection: Projection, upto: Mapping[Position, int], batch: int = 5000
+    source: Connection,
+    conn: Connection,
+    projection: Projection,
+    *,
+    after: Mapping[Position, int],
+    upto: Mapping[Position, int],
+    batch: int = 5000,
 ) -> int:
-    """Apply the archived records of `projection` up to `upto` in the caller's transaction on `conn` (what the
-    tracking there says is done is skipped); return how many events changed the views."""
+    """Apply the archived records of `projection` past `after` and up to `upto`, partition by partition, in the
+    caller's transaction on `conn`; return how many events changed the views."""
     applied = 0
-    for records in _batches(source, batch, upto, {"topic_suffixes": projection.topics}):
-        applied += apply_records(conn, projection, records)
+    for (topic, partition), last in sorted(upto.items()):
+        first = after.get((topic, partition), -1) + 1
+        for start in range(first, last + 1, batch):
+            records = history.records_between(source, topic, partition, start, min(start + batch - 1, last))
+            applied += apply_records(conn, projection, records)
     return applied
 
 

@@ -106,7 +106,7 @@ def swap_in_shadow(live: Engine, shadow: Engine, history: Engine, projection: Pr
             conn.execute(delete(table).where(table.c.projection == projection.name))
             _copy_rows(source, conn, table, select(table).where(table.c.projection == projection.name))
         _require_archived(archived, current)
-        return apply_archived(archived, conn, projection, upto=current)
+        return apply_archived(archived, conn, projection, after=tracked_offsets(conn, projection.name), upto=current)
 
 
 def _locked_positions(conn: Connection, projection: str) -> dict[Position, int]:
