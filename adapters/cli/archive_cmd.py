@@ -200,11 +200,14 @@ def export_cmd(
     (redeliveries and the pipeline's internal topics left out), payload fields flattened (docs/analytics.md)."""
     if fmt != "parquet":
         raise typer.BadParameter("only --format parquet is supported")
-    from adapters.sql.archive import export_parquet
+    from adapters.sql.archive import ExportFolderInUse, export_parquet
 
     with connected(existing_archive(Settings())) as conn:
         started = time.perf_counter()
-        count = export_parquet(conn, out, since=parse_time(since), until=parse_time(until))
+        try:
+            count = export_parquet(conn, out, since=parse_time(since), until=parse_time(until))
+        except ExportFolderInUse as error:
+            raise typer.BadParameter(str(error), param_hint="--out") from None
     console.print(f"wrote {count} events to {out} in {time.perf_counter() - started:.2f}s")
 
 

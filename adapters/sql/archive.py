@@ -10,6 +10,7 @@ with the payload fields analysts group by flattened into columns beside the whol
 from __future__ import annotations
 
 import csv
+import shutil
 import tempfile
 from datetime import datetime
 from pathlib import Path
@@ -65,18 +66,32 @@ def export_parquet(conn: Connection, out: Path, *, since: datetime | None = None
     type; return the rows written (one per event id)."""
     import duckdb  # deferred: only exports need it
 
-    out.mkdir(parents=True, exist_ok=True)
+    _clear_previous_export(out)
     with tempfile.TemporaryDirectory() as folder:
         staged = Path(folder) / "history.csv"
         _stage_csv(conn, _public_events(since, until), staged)
         with duckdb.connect() as db:
             db.execute("SET TimeZone = 'UTC'")  # the date partition is the UTC day
             db.execute(f"CREATE TEMP TABLE events AS {_ONE_ROW_PER_EVENT}", [str(staged)])
-            db.execute(
-                f"COPY events TO '{_quoted(out)}' (FORMAT parquet, PARTITION_BY (date, type), OVERWRITE_OR_IGNORE)"
-            )
+            db.execute(f"COPY events TO '{_quoted(out)}' (FORMAT parquet, PARTITION_BY (date, type))")
             written = db.execute("SELECT count(*) FROM events").fetchone()
     return int(written[0]) if written else 0
+
+
+class ExportFolderInUse(ValueError):
+    """The folder holds something else than a previous export: nothing is written there (nor deleted)."""
+
+
+def _clear_previous_export(out: Path) -> None:
+    """An empty `out`, ready for the partitions: a previous export's day folders are removed (a day it had and this
+    one has not would otherwise stay); a folder holding anything else is refused."""
+    out.mkdir(parents=True, exist_ok=True)
+    entries = list(out.iterdir())
+    foreign = [entry.name for entry in entries if not (entry.is_dir() and entry.name.startswith("date="))]
+    if foreign:
+        raise ExportFolderInUse(f"{out} holds {', '.join(sorted(foreign)[:3])}: export into an empty folder")
+    for entry in entries:
+        shutil.rmtree(entry)
 
 
 def _public_events(since: datetime | None, until: datetime | None) -> Select[tuple[object, ...]]:

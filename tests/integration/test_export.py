@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from adapters.bench.seed import seed_archive
-from adapters.sql.archive import export_parquet
+from adapters.sql.archive import ExportFolderInUse, export_parquet
 from adapters.sql.engines import engine_for
 from events import topics
 from projections import archive as history
@@ -58,3 +58,18 @@ def test_export_keeps_the_first_position_and_flattens_the_payload(archive_with_c
     assert missing_fields == 0 and days >= 1
     folders = {p.name.split("=")[0] for p in (tmp_path / "export").rglob("*=*")}
     assert folders == {"date", "type"}
+
+
+def test_a_new_export_replaces_the_previous_one_and_refuses_a_folder_in_other_use(
+    archive_with_copies: Engine, tmp_path: Path
+) -> None:
+    out = tmp_path / "export"
+    (out / "date=1999-01-01" / "type=oms.order.placed").mkdir(parents=True)
+    with archive_with_copies.connect() as conn:
+        written = export_parquet(conn, out)
+        assert not (out / "date=1999-01-01").exists(), "a day of a previous export stayed"
+        assert export_parquet(conn, out) == written
+        (out / "notes.txt").write_text("mine")
+        with pytest.raises(ExportFolderInUse, match=r"notes\.txt"):
+            export_parquet(conn, out)
+    assert (out / "notes.txt").read_text() == "mine"
