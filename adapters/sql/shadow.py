@@ -16,8 +16,9 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, delete, func, insert, select, text
+from sqlalchemy import Connection, Engine, Select, Table, delete, func, insert, select, text
 
 from adapters.sql.engines import drop_schema, engine_for
 from projections.projector import Projection
@@ -118,8 +119,8 @@ def _locked_positions(conn: Connection, projection: str) -> dict[Position, int]:
     return tracked_offsets(conn, projection)
 
 
-def _copy_rows(source: Connection, target: Connection, table: Table, query: object, chunk: int = 2000) -> None:
-    rows = [dict(row) for row in source.execute(query).mappings()]  # type: ignore[call-overload]
+def _copy_rows(source: Connection, target: Connection, table: Table, query: Select[Any], chunk: int = 2000) -> None:
+    rows = [dict(row) for row in source.execute(query).mappings()]
     for start in range(0, len(rows), chunk):
         target.execute(insert(table), rows[start : start + chunk])
 
