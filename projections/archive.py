@@ -104,6 +104,13 @@ def read_records(
     return [Record(t, p, o, k, v.encode()) for t, p, o, k, v in conn.execute(query)]
 
 
+def records_between(conn: Connection, topic: str, partition: int, first: int, last: int) -> list[Record]:
+    """The archived records of one partition from offset `first` to `last`, in log order."""
+    where = and_(archive.c.topic == topic, archive.c.partition == partition, archive.c.offset.between(first, last))
+    query = select(archive.c.topic, archive.c.partition, archive.c.offset, archive.c.key, archive.c.value).where(where)
+    return [Record(t, p, o, k, v.encode()) for t, p, o, k, v in conn.execute(query.order_by(archive.c.offset))]
+
+
 def iter_records(conn: Connection, batch: int = 5000, **filters: Any) -> Iterator[list[Record]]:
     cursor: ArchiveCursor | None = None
     while True:

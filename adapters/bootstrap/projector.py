@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from adapters.kafka.projection_runner import FETCH_MAX_WAIT_MS, ProjectionRunner
 from adapters.runtime import tune_gc
 from adapters.settings import Settings
 from adapters.sql.engines import archive_engine, views_engine
+from adapters.sql.scheduled_reconcile import ScheduledReconcile
 from projections.projector import ARCHIVE, DESK, INVENTORY, ORDERS, PROJECTIONS
 
 DEFAULT_PROJECTIONS = (ORDERS.name, INVENTORY.name, ARCHIVE.name, DESK.name)
@@ -26,20 +28,29 @@ class Projector:
     runners: list[ProjectionRunner]
     partitions: int
     replication_factor: int
+    reconciler: ScheduledReconcile | None = None
 
     @property
     def applied(self) -> int:
         return sum(runner.applied for runner in self.runners)
 
     async def run(self, stop: asyncio.Event, *, until_caught_up: bool = False) -> None:
-        """Every projection until `stop` (or, with `until_caught_up`, until the ends seen at start)."""
-        await run_projections(
-            self.runners,
-            stop,
-            partitions=self.partitions,
-            replication_factor=self.replication_factor,
-            until_caught_up=until_caught_up,
-        )
+        """Every projection until `stop` (or, with `until_caught_up`, until the ends seen at start), and the scheduled
+        reconcile beside them."""
+        reconciling = asyncio.create_task(self.reconciler.run(stop)) if self.reconciler else None
+        try:
+            await run_projections(
+                self.runners,
+                stop,
+                partitions=self.partitions,
+                replication_factor=self.replication_factor,
+                until_caught_up=until_caught_up,
+            )
+        finally:
+            if reconciling is not None:
+                reconciling.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await reconciling
 
     def run_until_signalled(self, *, until_caught_up: bool = False) -> None:
         """The process's main loop: run until SIGINT or SIGTERM (or caught up)."""
@@ -64,13 +75,15 @@ def build_projector(
     pause_in_transaction_s: float = 0.0,
     views: Engine | None = None,
     history: Engine | None = None,
+    reconcile_every_s: float | None = None,
 ) -> Projector:
     """The projections `names` from `settings` alone (`settings.kafka_bootstrap` must be set): the archive
     writes to the archive engine, every view to the views engine. `group` prefixes each projection's own
-    consumer group (a new one rebuilds from Kafka); `views` and `history` are the tests' own engines."""
+    consumer group (a new one rebuilds from Kafka); `views` and `history` are the tests' own engines.
+    `reconcile_every_s` reconciles each view run here with a rebuild from the archive that often."""
     bootstrap = kafka_servers(settings)
     views = views or views_engine(settings)
-    if ARCHIVE.name in names:
+    if ARCHIVE.name in names or reconcile_every_s:
         history = history or archive_engine(settings)
     runners = []
     for name in names:
@@ -86,4 +99,8 @@ def build_projector(
             batch_size=ProjectionRunner.batch_size if batch_size is None else batch_size,
         )
         runners.append(runner)
-    return Projector(runners, settings.partitions, settings.replication_factor)
+    reconciler = None
+    if reconcile_every_s and history is not None:
+        reconciled = [PROJECTIONS[name] for name in names if PROJECTIONS[name] is not ARCHIVE]
+        reconciler = ScheduledReconcile(views, history, reconciled, reconcile_every_s)
+    return Projector(runners, settings.partitions, settings.replication_factor, reconciler)

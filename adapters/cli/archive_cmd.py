@@ -107,19 +107,35 @@ def replay_cmd(
         None, "--into", help="SQLAlchemy URL of a fresh database (default: a new SQLite file under OMS_DATA_DIR)."
     ),
     batch: int = typer.Option(5000, "--batch", min=1, help="Events per transaction."),
+    shadow: bool = typer.Option(
+        False, "--shadow", help="Rebuild beside the live view up to its positions and report every row that differs."
+    ),
+    swap: bool = typer.Option(False, "--swap", help="With --shadow: then make the shadow live, in one transaction."),
 ) -> None:
-    """Rebuild a view from the history archive into a fresh database; prints the events/s reached."""
+    """Rebuild a view from the history archive into a fresh database; prints the events/s reached. With --shadow,
+    reconcile the live view with a rebuild (exit 1 when they differ)."""
     from projections.replay import replay
 
     try:
         projections = [ORDERS, INVENTORY] if view == "all" else [projection_named(view.value)]
     except UnknownProjection as exc:
         raise typer.BadParameter(str(exc)) from None
+    if swap and not shadow:
+        raise typer.BadParameter("--swap makes a shadow live: give --shadow too")
+    if shadow:
+        if into or since or until:
+            raise typer.BadParameter(
+                "--shadow rebuilds beside the live view, up to its positions: no --into/--from/--until"
+            )
+        from adapters.cli.shadow_cmd import shadow_replay
+
+        shadow_replay(projections, swap=swap, batch=batch)
+        return
     settings = Settings()
     url = into or f"sqlite:///{settings.data_dir / f'replay-{view.value}-{datetime.now(UTC):%Y%m%dT%H%M%S}.sqlite3'}"
     target = engine_for(url)
     _refuse_unless_fresh(target, projections)
-    bounds = {"since": parse_time(since), "until": parse_time(until)}
+    bounds: dict[str, datetime | None] = {"since": parse_time(since), "until": parse_time(until)}
     with connected(existing_archive(settings)) as conn:
         total = sum(_archived_count(conn, p, **bounds) for p in projections)
         events, seconds = 0, 0.0
@@ -127,7 +143,13 @@ def replay_cmd(
             task = progress.add_task(f"replaying {view.value}", total=total)
             for projection in projections:
                 result = replay(
-                    conn, target, projection, batch=batch, progress=lambda n: progress.advance(task, n), **bounds
+                    conn,
+                    target,
+                    projection,
+                    batch=batch,
+                    progress=lambda n: progress.advance(task, n),
+                    since=bounds["since"],
+                    until=bounds["until"],
                 )
                 events, seconds = events + result.events, seconds + result.seconds
     target.dispose()
@@ -169,20 +191,23 @@ def _refuse_unless_fresh(target: Engine, projections: Sequence[Projection]) -> N
 
 
 def export_cmd(
-    out: Path = typer.Option(..., "--out", "-o", help="File to write."),
+    out: Path = typer.Option(..., "--out", "-o", help="Folder to write (date=.../type=.../*.parquet)."),
     fmt: str = typer.Option("parquet", "--format", help="parquet (the only format for now)."),
     since: str | None = typer.Option(None, "--from", help="Only events at or after this time."),
     until: str | None = typer.Option(None, "--until", help="Only events at or before this time."),
 ) -> None:
-    """Write the history archive (topic, partition, offset, event id, type, time, key, order id, CloudEvent
-    JSON) as Parquet for analysts, through DuckDB."""
+    """Write the history for analysts as Parquet partitioned by date and type, through DuckDB: one row per event id
+    (redeliveries and the pipeline's internal topics left out), payload fields flattened (docs/analytics.md)."""
     if fmt != "parquet":
         raise typer.BadParameter("only --format parquet is supported")
-    from adapters.sql.archive import export_parquet
+    from adapters.sql.archive import ExportFolderInUse, export_parquet
 
     with connected(existing_archive(Settings())) as conn:
         started = time.perf_counter()
-        count = export_parquet(conn, out, since=parse_time(since), until=parse_time(until))
+        try:
+            count = export_parquet(conn, out, since=parse_time(since), until=parse_time(until))
+        except ExportFolderInUse as error:
+            raise typer.BadParameter(str(error), param_hint="--out") from None
     console.print(f"wrote {count} events to {out} in {time.perf_counter() - started:.2f}s")
 
 

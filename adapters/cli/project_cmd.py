@@ -33,6 +33,13 @@ def project(
         "--group",
         help="Consumer group (default: the job's, e.g. order_projector); a new one rebuilds from Kafka.",
     ),
+    reconcile_every: float | None = typer.Option(
+        None,
+        "--reconcile-every",
+        min=1.0,
+        help="Every SECONDS, compare each view with a rebuild from the archive up to its positions; the count of "
+        "differences is on /metrics (oms_view_differences).",
+    ),
     pause_in_transaction: float = typer.Option(0.0, "--pause-in-transaction", hidden=True),
 ) -> None:
     """Run the projections (views and history archive) until Ctrl-C: exactly-once into SQL."""
@@ -56,6 +63,7 @@ def project(
         group=group,
         batch_size=batch_size,
         pause_in_transaction_s=pause_in_transaction,
+        reconcile_every_s=reconcile_every,
     )
     console.print(f"projecting {', '.join(names)} from {servers} (prefix {settings.topic_prefix!r})", style="dim")
     projector.run_until_signalled(until_caught_up=until_caught_up)

@@ -51,9 +51,9 @@ def test_seed_replay_read_and_export(data_dir: Path, monkeypatch: pytest.MonkeyP
     as_was = orjson.loads(run("history", order_id, "--at", shown["timeline"][0]["time"], "--json"))
     assert as_was["order_id"] == order_id
 
-    out = data_dir / "history.parquet"
+    out = data_dir / "history"
     run("export", "--format", "parquet", "--out", str(out))
-    [(count,)] = duckdb.sql(f"select count(*) from '{out}'").fetchall()
+    [(count,)] = duckdb.sql(f"select count(*) from read_parquet('{out}/**/*.parquet')").fetchall()
     assert count > 500
 
 

@@ -65,6 +65,10 @@ class ApiMetrics:
             "oms_webhook_deliveries_waiting", "Webhook deliveries not delivered: pending (first try or retry due) "
             "or failed (given up after 24 h).", ["status"], registry=self.registry,
         )  # fmt: skip
+        self.view_differences = Gauge(
+            "oms_view_differences", "Rows a view differed by from its rebuild from the archive at the latest scheduled "
+            "reconcile (`oms project --reconcile-every`).", ["projection"], registry=self.registry,
+        )  # fmt: skip
         self.monitor_errors = Counter(
             "oms_monitor_errors", "Scrapes whose broker or database figures could not be read.", ["source"],
             registry=self.registry,

@@ -18,6 +18,7 @@ from adapters.http.api.metrics import ApiMetrics
 from adapters.kafka.lag import PartitionLag, group_lags, group_names, projector_lag
 from adapters.kafka.offsets import Position, log_end_offsets
 from adapters.sql.desk import SqlDesk
+from adapters.sql.reconciliations import latest_differences
 from adapters.sql.webhook_tables import ACTIVE, FAILED, PAUSED, PENDING
 from adapters.sql.webhooks import WebhookStore
 from events import topics
@@ -83,6 +84,8 @@ class Monitor:
         metrics.desk_items.clear()
         for (category, status), count in desk.items_by_status().items():
             metrics.desk_items.labels(category=category, status=status).set(count)
+        for projection, differences in latest_differences(self.views).items():
+            metrics.view_differences.labels(projection=projection).set(differences)
         self._webhook_figures(metrics)
 
     def _webhook_figures(self, metrics: ApiMetrics) -> None:
