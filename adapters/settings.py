@@ -97,8 +97,9 @@ class Settings(BaseSettings):
     )
     api_keys: Annotated[list[SecretStr], NoDecode] = Field(
         default_factory=list,
-        description="Comma-separated ops API keys (dashboard log-in, `Authorization: Bearer`); empty: ops "
-        "endpoints refuse everything (`oms demo` makes one per run).",
+        description="Comma-separated bootstrap ops keys, each an admin (dashboard log-in with no user name, "
+        "`Authorization: Bearer`), beside the named accounts of `oms users`; empty: only those accounts get in "
+        "(`oms demo` makes one key per run).",
     )
     log_level: LogLevel = Field(
         default="INFO",

@@ -10,7 +10,7 @@ import orjson
 from pydantic import ValidationError
 
 from events.base import EventData
-from events.envelope import SPECVERSION, Event
+from events.envelope import ACTOR_MAX_LENGTH, SPECVERSION, Event
 from events.registry import model_for
 
 ErrorKind = Literal["malformed_json", "not_cloudevent", "unknown_type", "unsupported_version", "invalid_data"]
@@ -41,6 +41,8 @@ def encode(event: Event[Any]) -> bytes:
         "causationid": event.causationid,
         "data": event.data.model_dump(mode="json", exclude_none=True),
     }
+    if event.actor is not None:  # written only when set: events without it encode as they always did
+        envelope["actor"] = event.actor
     return orjson.dumps(envelope)
 
 
@@ -71,6 +73,7 @@ def decode_envelope(envelope: dict[str, Any]) -> Event[EventData]:
         schemaversion=model.schema_version,
         correlationid=str(envelope.get("correlationid") or envelope["id"]),
         causationid=envelope.get("causationid"),
+        actor=envelope.get("actor"),
     )
 
 
@@ -98,9 +101,12 @@ def check_envelope(envelope: dict[str, Any]) -> None:
     for name in ("source", "type"):
         if not isinstance(envelope[name], str):
             raise DecodeError("not_cloudevent", f"'{name}' must be a string")
-    causation = envelope.get("causationid")
-    if causation is not None and not isinstance(causation, str):
-        raise DecodeError("not_cloudevent", "'causationid' must be a string or null")
+    for name in ("causationid", "actor"):
+        value = envelope.get(name)
+        if value is not None and not isinstance(value, str):
+            raise DecodeError("not_cloudevent", f"'{name}' must be a string or null")
+    if len(envelope.get("actor") or "") > ACTOR_MAX_LENGTH:
+        raise DecodeError("not_cloudevent", f"'actor' must be at most {ACTOR_MAX_LENGTH} characters")
 
 
 def _schema_version(envelope: dict[str, Any], model: type[EventData]) -> int:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Generic, TypeVar
+from typing import Annotated, Generic, TypeVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from events.base import EventData, UtcDatetime, utc_now
 
@@ -14,6 +14,7 @@ D = TypeVar("D", bound=EventData)
 
 SPECVERSION = "1.0"
 CONTENT_TYPE = "application/json"
+ACTOR_MAX_LENGTH = 80
 _NAMESPACE = uuid.UUID("6f1c1e0a-3d0e-4c55-9a43-0e8f0e0a0d11")
 
 
@@ -41,6 +42,9 @@ class Event(BaseModel, Generic[D]):
     schemaversion: int
     correlationid: str
     causationid: str | None = None
+    actor: Annotated[str, Field(max_length=ACTOR_MAX_LENGTH)] | None = None
+    """Who asked for it (extension attribute): a user name, or `key:<id>` for a bootstrap ops key; never a secret.
+    Only ops actions carry it; optional, so events written before it existed stay valid at the same versions."""
     specversion: str = SPECVERSION
     datacontenttype: str = CONTENT_TYPE
 
@@ -60,6 +64,7 @@ def new_event(
     id: uuid.UUID | None = None,
     time: datetime | None = None,
     correlationid: str | None = None,
+    actor: str | None = None,
 ) -> Event[D]:
     """A first event of a story (an order placed, stock received): it starts its own correlation."""
     event_id = id or uuid.uuid4()
@@ -72,6 +77,7 @@ def new_event(
         data=data,
         schemaversion=data.schema_version,
         correlationid=correlationid or str(event_id),
+        actor=actor,
     )
 
 

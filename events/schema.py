@@ -15,7 +15,7 @@ import orjson
 
 from events import topics
 from events.base import EventData
-from events.envelope import CONTENT_TYPE, SPECVERSION
+from events.envelope import ACTOR_MAX_LENGTH, CONTENT_TYPE, SPECVERSION
 from events.registry import ALL_EVENT_MODELS, types_on
 
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -95,6 +95,14 @@ def _envelope_properties(model: type[EventData]) -> dict[str, Any]:
             "type": ["string", "null"],
             "description": "The id of the event this one reacts to; null for a first event.",
         },
+        "actor": {
+            "type": ["string", "null"],
+            "maxLength": ACTOR_MAX_LENGTH,
+            "description": (
+                "Who asked for an ops action: a user name, or `key:<id>` for a bootstrap ops key (never a secret). "
+                "Optional: absent on events no person asked for, and on events written before it existed."
+            ),
+        },
     }
 
 
@@ -128,7 +136,8 @@ def asyncapi_document() -> dict[str, Any]:
             "version": _contract_version(),
             "description": (
                 "Every order action is a CloudEvent 1.0 in structured JSON mode, one per Kafka message value. "
-                "Topic names may carry a deployment prefix (OMS_TOPIC_PREFIX)."
+                "Topic names may carry a deployment prefix (OMS_TOPIC_PREFIX). Extension attributes: "
+                "`schemaversion`, `correlationid`, `causationid`, and `actor` (who asked for an ops action)."
             ),
         },
         "defaultContentType": MESSAGE_CONTENT_TYPE,

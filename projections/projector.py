@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, Table, delete, inspect, select
+from sqlalchemy import Connection, Table, delete, inspect, select, text
 
 from events import Event, EventData, topics
 from projections import archive as history
@@ -87,7 +87,8 @@ ORDERS = Projection(
     apply=_apply_orders,
     new_ids=written_to_timeline,
     # 2: the ledger, parcels, returns, refusals on the timeline, a customer per walk-in; 3: what the order processor
-    # dead-lettered is left out (a refused placement is no order), requests touch no row
+    # dead-lettered is left out (a refused placement is no order), requests touch no row. The timeline's `actor` came
+    # later without a new version: no event carried one before, so the column `prepare_views` adds is right as null
     schema_version=3,
     refusals=RefusalPolicy(
         processor=order_refusals.ORDER_PROCESSOR,
@@ -165,10 +166,23 @@ def prepare_views(conn: Connection, projection: Projection) -> bool:
             conn.execute(delete(table).where(table.c.projection == projection.name))
     create_tables(conn, projection.tables)
     for table in projection.tables:  # an index added since the tables were made: made now, the rows unchanged
+        _add_missing_columns(conn, table)
         for index in table.indexes:
             index.create(conn, checkfirst=True)
     upsert(conn, view_schemas, [{"projection": projection.name, "version": projection.schema_version}])
     return outdated
+
+
+def _add_missing_columns(conn: Connection, table: Table) -> None:
+    """A nullable column added to a view since its table was made: added now, null in the rows there. Only for a
+    column whose null is the truth for every event already applied; anything else needs a new schema version."""
+    present = {column["name"] for column in inspect(conn).get_columns(table.name)}
+    quoted = conn.dialect.identifier_preparer
+    for column in table.columns:
+        if column.name not in present and column.nullable:
+            kind = column.type.compile(dialect=conn.dialect)
+            name = f"{quoted.format_table(table)} ADD COLUMN {quoted.format_column(column)} {kind}"
+            conn.execute(text(f"ALTER TABLE {name}"))
 
 
 def _holds_views(conn: Connection, projection: Projection) -> bool:

@@ -123,6 +123,7 @@ order_timeline = Table(
     Column("refusal_code", String(40)),
     Column("refusal_reason", String(500)),
     Column("dead_lettered", Boolean, nullable=False, default=False),
+    Column("actor", String(80)),  # who asked, for an ops action (the event's `actor`); null for everything else
 )
 # a dead letter names the record it refused by its position
 Index("ix_order_timeline_position", order_timeline.c.topic, order_timeline.c.partition, order_timeline.c.offset)

@@ -145,6 +145,10 @@ _SUMMARIES: dict[type[EventData], Callable[[Any], str]] = {
 }
 
 
+def has_summary(event: Event[EventData]) -> bool:
+    return type(event.data) in _SUMMARIES
+
+
 def summary_of(event: Event[EventData]) -> str:
     describe = _SUMMARIES.get(type(event.data))
     return (describe(event.data) if describe else event.type)[:500]
@@ -163,6 +167,7 @@ def timeline_row(item: Positioned) -> Row:
         "refusal_code": None,
         "refusal_reason": None,
         "dead_lettered": False,
+        "actor": item.event.actor,
     }
 
 

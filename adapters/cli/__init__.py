@@ -6,6 +6,7 @@ import typer
 
 from adapters.cli import (
     archive_cmd,
+    audit_cmd,
     bench_cmd,
     broker_cmd,
     check_cmd,
@@ -15,6 +16,7 @@ from adapters.cli import (
     pipeline_cmd,
     project_cmd,
     schema_cmd,
+    users_cmd,
     views_cmd,
     webhooks_cmd,
 )
@@ -57,3 +59,5 @@ for module in COMMAND_MODULES:
     module.register(app)
 deadletters_cmd.register(app)
 webhooks_cmd.register(app)
+users_cmd.register(app)
+audit_cmd.register(app)

@@ -82,7 +82,7 @@ async def run_demo(demo: Demo, rate: float, seconds: float | None, console: Cons
     say = functools.partial(console.print, soft_wrap=True)  # a URL, path or key is never broken across lines
     say(f"[bold]oms demo[/] broker {bootstrap}, data in {settings.data_dir}, logs in {supervisor.log_dir}")
     say(f"dashboard {dashboard_url}  API {demo.base_url}/docs")
-    say(f"ops key (dashboard log-in, Authorization: Bearer …): {demo.api_key}")
+    say(f"ops key (dashboard log-in with no user name, Authorization: Bearer …): {demo.api_key}")
 
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

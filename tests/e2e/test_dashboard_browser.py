@@ -21,6 +21,9 @@ import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from adapters.http.channels.signatures import sign
+from adapters.settings import Settings
+from adapters.sql.credentials import Role
+from adapters.sql.users import UserStore
 from tests.e2e.system import System
 from tests.e2e.test_api_e2e import shopify_order, unique_tag
 
@@ -75,7 +78,7 @@ def page(browser: Browser, system: System) -> Iterator[Page]:
 def log_in(page: Page, system: System) -> None:
     page.goto("/dashboard")
     expect(page).to_have_url(f"{system.base_url}/dashboard/login?next=/dashboard")
-    page.fill("#key", system.api_key)
+    page.fill("#password", system.api_key)
     page.click("form[action='/dashboard/login'] button")
     expect(page).to_have_url(f"{system.base_url}/dashboard")
 
@@ -130,7 +133,7 @@ def test_without_a_session_every_page_sends_the_browser_to_log_in(browser: Brows
         for path in ("/dashboard", "/dashboard/inventory", "/dashboard/analytics"):
             page.goto(path)
             assert "/dashboard/login" in page.url
-        page.fill("#key", "not-the-key")
+        page.fill("#password", "not-the-key")
         page.click("form[action='/dashboard/login'] button")
         expect(page.locator(".error")).to_contain_text("not valid")
     finally:
@@ -167,6 +170,46 @@ def test_a_new_order_appears_on_the_board_without_a_reload_then_shows_its_timeli
         return page.locator('#timeline li[data-type="oms.order.cancelled"]').count() == 1
 
     eventually(cancelled, system)
+
+
+def test_an_operator_logs_in_by_name_and_their_cancellation_names_them(
+    browser: Browser, http: httpx.Client, system: System
+) -> None:
+    """Issue 19: the log-in takes a user name and password; the operator's cancellation shows their name on the
+    order's timeline and on the audit page."""
+    password = "olga's browser passphrase"
+    UserStore.from_url(Settings(data_dir=system.data_dir).views_url).add("olga", Role.OPERATOR, password)
+    order_id = place_shopify_order(http, system, fresh_order("attributed"))
+    eventually(lambda: http.get(f"/api/v1/orders/{order_id}", headers=system.ops_headers).status_code == 200, system)
+    context = browser.new_context(viewport=WIDE, base_url=system.base_url)
+    try:
+        page = context.new_page()
+        page.goto(f"/dashboard/orders/{order_id}")
+        page.fill("#username", "olga")
+        page.fill("#password", password)
+        page.click("form[action='/dashboard/login'] button")
+        expect(page).to_have_url(f"{system.base_url}/dashboard/orders/{order_id}")
+        page.fill("#reason", "customer called to cancel")
+        page.click("#cancel-form button")
+        requested = page.locator('#timeline li[data-type="oms.order.cancel_requested"] .actor')
+
+        def named() -> bool:
+            page.reload()
+            return requested.count() == 1
+
+        eventually(named, system)
+        expect(requested).to_have_text("by olga")
+        audit = page.locator(f'table.audit tr[data-type="oms.order.cancel_requested"]:has-text("{order_id}")')
+
+        def audited() -> bool:
+            page.goto("/dashboard/audit?user=olga")
+            return audit.count() == 1
+
+        eventually(audited, system)
+        expect(audit.locator(".actor")).to_have_text("olga")
+        shoot(page, "audit")
+    finally:
+        context.close()
 
 
 def test_a_low_stock_sku_is_flagged_and_stock_can_be_received_from_the_inventory_page(

@@ -85,7 +85,7 @@ def page(browser: Browser, served: Served) -> Iterator[Page]:
     try:
         opened = context.new_page()
         opened.goto("/dashboard")
-        opened.fill("#key", KEY)
+        opened.fill("#password", KEY)
         opened.click("form[action='/dashboard/login'] button")
         expect(opened).to_have_url(f"{served.base_url}/dashboard")
         yield opened

@@ -129,8 +129,14 @@ def test_no_keys_configured_means_nobody_logs_in(tmp_path: Path, publisher: Reco
 def test_a_forged_or_tampered_cookie_is_not_a_session(client: TestClient) -> None:
     log_in(client)
     genuine = client.cookies[SESSION_COOKIE]
-    session_id, expires, signature = genuine.split(".")
-    for forged in (f"x{session_id}.{expires}.{signature}", f"{session_id}.{int(expires) + 9}.{signature}", "a.b.c"):
+    session_id, actor, generation, expires, signature = genuine.split(".")
+    forgeries = (
+        f"x{session_id}.{actor}.{generation}.{expires}.{signature}",
+        f"{session_id}.{actor}.{generation}.{int(expires) + 9}.{signature}",
+        f"{session_id}.alice.{generation}.{expires}.{signature}",  # another actor under the key's signature
+        "a.b.c",
+    )
+    for forged in forgeries:
         client.cookies.set(SESSION_COOKIE, forged, path="/dashboard")
         assert client.get("/dashboard").status_code == 303
 

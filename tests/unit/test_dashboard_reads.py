@@ -41,9 +41,9 @@ def test_a_dot_chart_of_zeros_has_points_but_no_data() -> None:
 def test_a_session_cookie_reads_back_until_it_expires() -> None:
     secret = session_secret([SecretStr("k1")])
     assert secret is not None
-    cookie = new_session_cookie(secret, NOW)
+    cookie = new_session_cookie(secret, NOW, "key:abc")
     session = read_session(secret, cookie, NOW + timedelta(hours=1))
-    assert session is not None and session.csrf
+    assert session is not None and session.csrf and session.actor == "key:abc"
     assert read_session(secret, cookie, NOW + timedelta(days=1)) is None
     other = session_secret([SecretStr("k2")])
     assert other is not None and read_session(other, cookie, NOW) is None

@@ -87,7 +87,7 @@ def test_every_schema_describes_the_whole_cloudevent(out: Path, model: type[Even
 
     assert set(attributes) == {
         *("specversion", "id", "source", "type", "time", "subject", "datacontenttype"),
-        *("schemaversion", "correlationid", "causationid", "data"),
+        *("schemaversion", "correlationid", "causationid", "actor", "data"),
     }
     assert attributes["type"] == {"const": model.event_type}
     assert attributes["schemaversion"]["const"] == model.schema_version

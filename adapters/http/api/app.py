@@ -25,6 +25,7 @@ from adapters.http.api.routes import (
     orders,
     shipments,
     tracking,
+    users,
     webhooks,
 )
 from adapters.http.dashboard import webhooks as dashboard_webhooks
@@ -66,6 +67,7 @@ def create_app(
     readiness: Mapping[str, ReadinessCheck] | None = None,
     tracking_limiter: TokenBucketLimiter | None = None,
     login_limiter: TokenBucketLimiter | None = None,
+    account_limiter: TokenBucketLimiter | None = None,
     clock: Callable[[], datetime] = utc_now,
     desk: DeskReads | None = None,
     monitor: MetricsSource | None = None,
@@ -73,7 +75,7 @@ def create_app(
 ) -> FastAPI:
     """The HTTP API. Defaults: intake store from settings, an empty in-memory read model, readiness
     probing the configured broker and the intake database, 10 tracking lookups per client then 1 per 2 s,
-    10 failed dashboard log-ins per client then 1 per 10 s."""
+    30 failed dashboard log-ins per client then 1 per 10 s, and 5 per account then 1 per 30 s."""
     metrics = ApiMetrics()
     store = intake_store or IntakeStore.from_settings(settings)
     app = FastAPI(title="OMS API", version="1", description=DESCRIPTION)
@@ -84,7 +86,8 @@ def create_app(
         read_model=read_model or InMemoryReadModel(),
         metrics=metrics,
         tracking_limiter=tracking_limiter or TokenBucketLimiter(),
-        login_limiter=login_limiter or TokenBucketLimiter(burst=10.0, per_second=0.1),
+        login_limiter=login_limiter or TokenBucketLimiter(burst=30.0, per_second=0.1),
+        account_limiter=account_limiter or TokenBucketLimiter(burst=5.0, per_second=1 / 30),
         readiness=readiness if readiness is not None else default_readiness(settings, store),
         clock=clock,
         desk=desk or deadletters.EmptyDesk(),
@@ -92,7 +95,7 @@ def create_app(
         webhooks=webhook_store,
     )
     install_error_handlers(app)
-    for module in (channels, orders, inventory, shipments, customers, tracking, deadletters, webhooks, health):
+    for module in (channels, orders, inventory, shipments, customers, tracking, deadletters, webhooks, users, health):
         app.include_router(module.router)
     app.include_router(dashboard.router)
     app.include_router(dashboard_webhooks.router)

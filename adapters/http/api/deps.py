@@ -13,13 +13,15 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import AfterValidator, SecretStr
 from sqlalchemy import Engine
 
-from adapters.http.api.errors import Unauthorized
+from adapters.http.api.errors import Forbidden, Unauthorized
 from adapters.http.api.metrics import ApiMetrics
 from adapters.http.api.ratelimit import TokenBucketLimiter
 from adapters.http.channels.signatures import SIGNATURE_HEADERS, is_valid_signature
 from adapters.kafka.publisher import Publisher
 from adapters.settings import Settings
+from adapters.sql.credentials import TOKEN_PREFIX, Role, key_actor
 from adapters.sql.intake import IntakeStore
+from adapters.sql.users import UserStore
 from adapters.sql.webhooks import WebhookStore
 from projections.order_list_queries import OrderListRow, OrderPage, OrderQuery
 
@@ -124,6 +126,9 @@ class ApiContext:
     desk: DeskReads | None = None
     monitor: MetricsSource | None = None
     webhooks: WebhookStore | None = None  # None: made from the settings on first use (routes/webhooks.py)
+    users: UserStore | None = None  # None: made from the settings on first use (`user_store`)
+    archive: Engine | None = None  # the history archive; None: made from the settings on first use (dashboard audit)
+    account_limiter: TokenBucketLimiter | None = None  # failed log-ins per account; None: the default (app.py)
 
 
 def api_context(request: Request) -> ApiContext:
@@ -131,30 +136,85 @@ def api_context(request: Request) -> ApiContext:
     return context
 
 
-_bearer = HTTPBearer(auto_error=False, description="An ops API key from OMS_API_KEYS.")
+_bearer = HTTPBearer(
+    auto_error=False, description="A personal API token (`oms users token`) or a bootstrap ops key from OMS_API_KEYS."
+)
 BearerCredentials = Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 Context = Annotated[ApiContext, Depends(api_context)]
 
 
-def is_ops_key(keys: Sequence[SecretStr], presented: str) -> bool:
-    """Compares with every key, in constant time each; no keys configured means no key is valid."""
-    matched = False
+@dataclass(frozen=True)
+class Principal:
+    """Who is asking: `actor` names them in events and logs (a user name, or `key:<id>` for a bootstrap key)."""
+
+    actor: str
+    role: Role
+
+
+def matching_key(keys: Sequence[SecretStr], presented: str) -> str | None:
+    """The configured key `presented` is, compared with every key in constant time; None when none (or no keys)."""
+    found = None
     for key in keys:
-        matched |= hmac.compare_digest(key.get_secret_value().encode(), presented.encode())
-    return matched
+        if hmac.compare_digest(key.get_secret_value().encode(), presented.encode()):
+            found = key.get_secret_value()
+    return found
+
+
+def is_ops_key(keys: Sequence[SecretStr], presented: str) -> bool:
+    return matching_key(keys, presented) is not None
 
 
 def has_ops_key(settings: Settings, credentials: HTTPAuthorizationCredentials | None) -> bool:
     return credentials is not None and is_ops_key(settings.api_keys, credentials.credentials)
 
 
-def require_ops_key(context: Context, credentials: BearerCredentials) -> None:
-    if not has_ops_key(context.settings, credentials):
-        raise Unauthorized("An ops API key is required: Authorization: Bearer <key>.", headers=BEARER_CHALLENGE)
+def user_store(context: ApiContext) -> UserStore:
+    """The accounts, in the views database, made on first use (a request with a bootstrap key touches no table)."""
+    if context.users is None:
+        context.users = UserStore.from_url(context.settings.views_url)
+    store: UserStore = context.users
+    return store
 
 
+def bearer_principal(context: ApiContext, presented: str) -> Principal | None:
+    """A bootstrap ops key is an admin; a personal token acts for its user while they are enabled."""
+    key = matching_key(context.settings.api_keys, presented)
+    if key is not None:
+        return Principal(key_actor(key), Role.ADMIN)
+    if presented.startswith(TOKEN_PREFIX):
+        user = user_store(context).user_for_token(presented)
+        if user is not None:
+            return Principal(user.name, user.role)
+    return None
+
+
+def _principal_with(role: Role) -> Callable[[ApiContext, HTTPAuthorizationCredentials | None], Principal]:
+    def check(context: Context, credentials: BearerCredentials) -> Principal:
+        principal = bearer_principal(context, credentials.credentials) if credentials else None
+        if principal is None:
+            raise Unauthorized(
+                "A personal API token or an ops API key is required: Authorization: Bearer <token>.",
+                headers=BEARER_CHALLENGE,
+            )
+        if principal.role < role:
+            raise Forbidden(f"This needs the {role.label} role; {principal.actor} is a {principal.role.label}.")
+        return principal
+
+    return check
+
+
+require_viewer = _principal_with(Role.VIEWER)
+require_operator = _principal_with(Role.OPERATOR)
+require_admin = _principal_with(Role.ADMIN)
+ViewerOf = Annotated[Principal, Depends(require_viewer)]
+OperatorOf = Annotated[Principal, Depends(require_operator)]
+AdminOf = Annotated[Principal, Depends(require_admin)]
+Viewer = Depends(require_viewer)
+Operator = Depends(require_operator)
+Admin = Depends(require_admin)
 BEARER_CHALLENGE = {"WWW-Authenticate": "Bearer"}
-OpsKey = Depends(require_ops_key)
+OpsKey = Admin
+"""The old check, kept for routes not yet given their role: admin only, so a route added without one fails closed."""
 
 
 def has_valid_signature(settings: Settings, sender: str, body: bytes, headers: Mapping[str, str]) -> bool:
@@ -165,10 +225,11 @@ def has_valid_signature(settings: Settings, sender: str, body: bytes, headers: M
 
 
 def signed_or_ops(sender: str) -> Callable[..., Awaitable[None]]:
-    """A webhook check: the body signed by `sender`, or an ops API key."""
+    """A webhook check: the body signed by `sender`, or an operator's token (or an ops API key)."""
 
     async def check(request: Request, context: Context, credentials: BearerCredentials) -> None:
-        if has_ops_key(context.settings, credentials):
+        principal = bearer_principal(context, credentials.credentials) if credentials else None
+        if principal is not None and principal.role >= Role.OPERATOR:
             return
         if not has_valid_signature(context.settings, sender, await request.body(), request.headers):
             raise Unauthorized(f"A valid {SIGNATURE_HEADERS[sender]} signature or an ops API key is required.")

@@ -39,6 +39,10 @@ class Unauthorized(ApiError):
     status, title, type = 401, "Unauthorized", "/problems/unauthorized"
 
 
+class Forbidden(ApiError):
+    status, title, type = 403, "Forbidden", "/problems/forbidden"
+
+
 class NotFound(ApiError):
     status, title, type = 404, "Not found", "/problems/not-found"
 
@@ -182,6 +186,7 @@ _DESCRIPTIONS = {
     404: "Not found.",
     413: "The body is too large.",
     415: "Wrong content type.",
+    403: "Signed in, but the role does not allow this.",
     422: "Invalid payload; `errors` names each field in error.",
     429: "Too many requests; see Retry-After.",
     503: "The event log or database is unavailable; retry.",

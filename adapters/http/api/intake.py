@@ -101,11 +101,12 @@ async def accept_update(context: ApiContext, channel: Channel, update: ChannelUp
 
 
 async def publish_action(
-    context: ApiContext, data: EventData, *, source: str, dedup_key: str | None = None
+    context: ApiContext, data: EventData, *, source: str, dedup_key: str | None = None, actor: str | None = None
 ) -> Event[Any]:
-    """Publish one ops or webhook event. With a `dedup_key` a retried request repeats the same event id."""
+    """Publish one ops or webhook event, naming the `actor` who asked for it. With a `dedup_key` a retried request
+    repeats the same event id."""
     event_id = natural_id(data.event_type, data.partition_key(), dedup_key) if dedup_key else uuid.uuid4()
-    event = new_event(data, source=source, id=event_id, time=context.clock())
+    event = new_event(data, source=source, id=event_id, time=context.clock(), actor=actor)
     await context.publisher.publish([event])
     return event
 

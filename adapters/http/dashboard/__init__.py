@@ -4,11 +4,11 @@
 from fastapi import APIRouter
 from fastapi.staticfiles import StaticFiles
 
-from adapters.http.dashboard import actions, desk, login, pages
+from adapters.http.dashboard import actions, audit, desk, login, pages
 from adapters.http.dashboard.render import STATIC_DIR, STATIC_URL
 
 router = APIRouter()
-for _module in (login, pages, actions, desk):
+for _module in (login, pages, actions, desk, audit):
     router.include_router(_module.router)
 
 

@@ -12,7 +12,7 @@ from pydantic import ValidationError
 from adapters.http.api.deps import Context
 from adapters.http.api.intake import publish_action
 from adapters.http.api.schemas import ORDER_ID_PATTERN, CancelCreate, StockReceiptCreate
-from adapters.http.dashboard.auth import CurrentSession, DashboardRoute, check_csrf
+from adapters.http.dashboard.auth import DashboardRoute, OperatorSession, check_csrf
 from adapters.kafka.publisher import PublishFailed
 from events import EventData, OrderCancelRequested, StockReceived
 
@@ -26,7 +26,7 @@ NonceField = Annotated[str, Form(max_length=64, description="One per rendered fo
 @router.post("/orders/{order_id}/cancel")
 async def cancel_order(
     context: Context,
-    session: CurrentSession,
+    session: OperatorSession,
     order_id: Annotated[str, Path(min_length=1, max_length=64, pattern=ORDER_ID_PATTERN)],
     csrf: CsrfField = "",
     nonce: NonceField = "",
@@ -39,13 +39,13 @@ async def cancel_order(
     except ValidationError:
         return _back(back, "invalid")
     data = OrderCancelRequested(order_id=order_id, reason=body.reason)
-    return _back(back, await _published(context, data, nonce, "cancel-requested"))
+    return _back(back, await _published(context, data, nonce, "cancel-requested", session.actor))
 
 
 @router.post("/inventory/receipts")
 async def receive_stock(
     context: Context,
-    session: CurrentSession,
+    session: OperatorSession,
     csrf: CsrfField = "",
     nonce: NonceField = "",
     sku: Annotated[str, Form()] = "",
@@ -58,13 +58,13 @@ async def receive_stock(
         data = StockReceived(sku=sku.strip(), qty=body.qty, purchase_order=body.purchase_order)
     except ValidationError:
         return _back("/dashboard/inventory", "invalid")
-    return _back("/dashboard/inventory", await _published(context, data, nonce, "stock-received"))
+    return _back("/dashboard/inventory", await _published(context, data, nonce, "stock-received", session.actor))
 
 
-async def _published(context: Context, data: EventData, nonce: str, done: str) -> str:
+async def _published(context: Context, data: EventData, nonce: str, done: str, actor: str) -> str:
     """The notice to show: `done`, or why nothing was recorded."""
     try:
-        await publish_action(context, data, source=SOURCE, dedup_key=nonce or None)
+        await publish_action(context, data, source=SOURCE, dedup_key=nonce or None, actor=actor)
     except PublishFailed:
         return "unavailable"
     return done

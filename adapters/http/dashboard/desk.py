@@ -10,7 +10,7 @@ from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from adapters.http.api.deps import Context
-from adapters.http.dashboard.auth import CurrentSession, DashboardRoute, check_csrf
+from adapters.http.dashboard.auth import CurrentSession, DashboardRoute, OperatorSession, check_csrf
 from adapters.http.dashboard.render import page
 from adapters.kafka.publisher import PublishFailed
 from adapters.sql.desk import NotRetryable, retry_event
@@ -70,7 +70,7 @@ def desk_item(
 async def retry_item(
     request: Request,
     context: Context,
-    session: CurrentSession,
+    session: OperatorSession,
     item_id: ItemId,
     csrf: Annotated[str, Form()] = "",
     event: Annotated[str, Form(max_length=1_000_000)] = "",
@@ -81,7 +81,7 @@ async def retry_item(
         return page(request, "missing.html", session, status_code=404, what=f"desk item {item_id}")
     try:
         retry = retry_event(item, event.strip().encode() or None)
-        await context.publisher.publish([retry])
+        await context.publisher.publish([retry.model_copy(update={"actor": session.actor})])
     except NotRetryable as refused:
         return page(request, "desk_item.html", session, status_code=422, item=item, error=str(refused))
     except PublishFailed:

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from adapters.http.api.deps import Context, webhook_store
-from adapters.http.dashboard.auth import CurrentSession, DashboardRoute, check_csrf
+from adapters.http.dashboard.auth import AdminSession, DashboardRoute, check_csrf
 from adapters.http.dashboard.render import page
 from adapters.sql.webhook_tables import ACTIVE, DELIVERED, FAILED, PAUSED, PENDING
 
@@ -25,7 +25,7 @@ NOTICES = {
 
 
 @router.get("/webhooks", response_class=HTMLResponse)
-def webhooks_page(request: Request, context: Context, session: CurrentSession) -> HTMLResponse:
+def webhooks_page(request: Request, context: Context, session: AdminSession) -> HTMLResponse:
     subscriptions = webhook_store(context).subscriptions()
     return page(request, "webhooks.html", session, subscriptions=subscriptions)
 
@@ -34,7 +34,7 @@ def webhooks_page(request: Request, context: Context, session: CurrentSession) -
 def webhook_page(
     request: Request,
     context: Context,
-    session: CurrentSession,
+    session: AdminSession,
     subscription_id: Uuid,
     status: Annotated[str, Query(max_length=20)] = "",
     done: Annotated[str, Query(max_length=20)] = "",
@@ -60,7 +60,7 @@ def webhook_page(
 @router.post("/webhooks/{subscription_id}/deliveries/{delivery_id}/redeliver", response_model=None)
 def redeliver(
     context: Context,
-    session: CurrentSession,
+    session: AdminSession,
     subscription_id: Uuid,
     delivery_id: Uuid,
     csrf: Annotated[str, Form()] = "",
@@ -73,7 +73,7 @@ def redeliver(
 @router.post("/webhooks/{subscription_id}/status", response_model=None)
 def set_status(
     context: Context,
-    session: CurrentSession,
+    session: AdminSession,
     subscription_id: Uuid,
     csrf: Annotated[str, Form()] = "",
     status: Annotated[str, Form(max_length=20)] = "",

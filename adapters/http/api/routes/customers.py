@@ -6,12 +6,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from adapters.http.api.deps import INSTANT, Context, OpsKey, Paging, QueryInstant
+from adapters.http.api.deps import INSTANT, Context, Paging, QueryInstant, Viewer
 from adapters.http.api.errors import problem_responses
 from adapters.http.api.schemas import Analytics, CustomerSummary, Page
 from adapters.http.api.views import as_schema, page_of
 
-router = APIRouter(prefix="/api/v1", tags=["customers", "analytics"], dependencies=[OpsKey])
+router = APIRouter(prefix="/api/v1", tags=["customers", "analytics"], dependencies=[Viewer])
 
 
 @router.get("/customers", response_model=Page[CustomerSummary], responses=problem_responses(401, 422))

@@ -9,7 +9,7 @@ from typing import Annotated, Any
 import orjson
 from fastapi import APIRouter, Path, Query
 
-from adapters.http.api.deps import Context, DeskReads, OpsKey, Paging
+from adapters.http.api.deps import Context, DeskReads, OperatorOf, Paging, Viewer
 from adapters.http.api.desk_schemas import (
     DeskItemDetail,
     DeskItemPublic,
@@ -24,7 +24,7 @@ from adapters.sql.desk import NotRetryable, retry_event
 from projections.desk import CATEGORIES
 from projections.desk_reads import STATUSES
 
-router = APIRouter(prefix="/api/v1/deadletters", tags=["exceptions desk"], dependencies=[OpsKey])
+router = APIRouter(prefix="/api/v1/deadletters", tags=["exceptions desk"], dependencies=[Viewer])
 
 DeskStatus = StrEnum("DeskStatus", [(status, status) for status in STATUSES])  # type: ignore[misc]
 DeskCategory = StrEnum("DeskCategory", [(category, category) for category in CATEGORIES])  # type: ignore[misc]
@@ -79,9 +79,11 @@ def show_deadletter(item_id: ItemId, context: Context) -> DeskItemDetail:
     "/{item_id}/retry",
     status_code=202,
     response_model=DeskRetryAccepted,
-    responses=problem_responses(401, 404, 422, 503),
+    responses=problem_responses(401, 403, 404, 422, 503),
 )
-async def retry_deadletter(item_id: ItemId, context: Context, body: DeskRetryCreate | None = None) -> DeskRetryAccepted:
+async def retry_deadletter(
+    item_id: ItemId, context: Context, principal: OperatorOf, body: DeskRetryCreate | None = None
+) -> DeskRetryAccepted:
     """Publish the original event again, or `event` (a corrected CloudEvent), under a new id whose causation and
     correlation name the item; the desk then shows what became of it."""
     item = _desk(context).get_item(item_id)
@@ -92,6 +94,7 @@ async def retry_deadletter(item_id: ItemId, context: Context, body: DeskRetryCre
         event = retry_event(item, corrected)
     except NotRetryable as refused:
         raise PayloadInvalid([FieldError("event", str(refused))]) from None
+    event = event.model_copy(update={"actor": principal.actor})
     await context.publisher.publish([event])
     return DeskRetryAccepted(item_id=item_id, event_id=str(event.id), type=event.type, subject=event.subject)
 

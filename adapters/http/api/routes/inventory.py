@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Header, Path
 
-from adapters.http.api.deps import Context, OpsKey, Paging
+from adapters.http.api.deps import Context, OperatorOf, Paging, Viewer
 from adapters.http.api.errors import NotFound, problem_responses
 from adapters.http.api.intake import publish_action
 from adapters.http.api.schemas import (
@@ -23,14 +23,14 @@ from adapters.http.api.schemas import (
 from adapters.http.api.views import accepted, as_schema, page_of
 from events import StockAdjusted, StockIncomingScheduled, StockReceived, StockReorderPolicySet
 
-router = APIRouter(prefix="/api/v1/inventory", tags=["inventory"], dependencies=[OpsKey])
+router = APIRouter(prefix="/api/v1/inventory", tags=["inventory"], dependencies=[Viewer])
 
 SkuPath = Annotated[str, Path(min_length=1, max_length=64, pattern=SKU_PATTERN)]
 IdempotencyKey = Annotated[
     str | None,
     Header(max_length=128, description="Send the same key when retrying: the retry repeats the same event id."),
 ]
-ACTION_RESPONSES = problem_responses(401, 422, 503)
+ACTION_RESPONSES = problem_responses(401, 403, 422, 503)
 SOURCE = "oms/api/ops"
 
 
@@ -50,36 +50,60 @@ def get_sku(sku: SkuPath, context: Context) -> SkuDetail:
 
 @router.post("/{sku}/receipts", status_code=202, response_model=ActionAccepted, responses=ACTION_RESPONSES)
 async def receive_stock(
-    sku: SkuPath, body: StockReceiptCreate, context: Context, idempotency_key: IdempotencyKey = None
+    sku: SkuPath,
+    body: StockReceiptCreate,
+    context: Context,
+    principal: OperatorOf,
+    idempotency_key: IdempotencyKey = None,
 ) -> ActionAccepted:
     """Units arrived on the shelf."""
     data = StockReceived(sku=sku, qty=body.qty, warehouse=body.warehouse, purchase_order=body.purchase_order)
-    return accepted(await publish_action(context, data, source=SOURCE, dedup_key=idempotency_key))
+    return accepted(
+        await publish_action(context, data, source=SOURCE, dedup_key=idempotency_key, actor=principal.actor)
+    )
 
 
 @router.post("/{sku}/incoming", status_code=202, response_model=ActionAccepted, responses=ACTION_RESPONSES)
 async def schedule_incoming(
-    sku: SkuPath, body: IncomingStockCreate, context: Context, idempotency_key: IdempotencyKey = None
+    sku: SkuPath,
+    body: IncomingStockCreate,
+    context: Context,
+    principal: OperatorOf,
+    idempotency_key: IdempotencyKey = None,
 ) -> ActionAccepted:
     """A purchase order is on its way; its ETA is promised to backordered customers."""
     data = StockIncomingScheduled(sku=sku, qty=body.qty, eta=body.eta, purchase_order=body.purchase_order)
     return accepted(
-        await publish_action(context, data, source=SOURCE, dedup_key=idempotency_key or body.purchase_order)
+        await publish_action(
+            context, data, source=SOURCE, dedup_key=idempotency_key or body.purchase_order, actor=principal.actor
+        )
     )
 
 
 @router.post("/{sku}/adjustments", status_code=202, response_model=ActionAccepted, responses=ACTION_RESPONSES)
 async def adjust_stock(
-    sku: SkuPath, body: StockAdjustmentCreate, context: Context, idempotency_key: IdempotencyKey = None
+    sku: SkuPath,
+    body: StockAdjustmentCreate,
+    context: Context,
+    principal: OperatorOf,
+    idempotency_key: IdempotencyKey = None,
 ) -> ActionAccepted:
     """A stock count correction (+/- on hand)."""
     data = StockAdjusted(sku=sku, delta=body.delta, reason=body.reason)
-    return accepted(await publish_action(context, data, source=SOURCE, dedup_key=idempotency_key))
+    return accepted(
+        await publish_action(context, data, source=SOURCE, dedup_key=idempotency_key, actor=principal.actor)
+    )
 
 
 @router.put("/{sku}/reorder-policy", status_code=202, response_model=ActionAccepted, responses=ACTION_RESPONSES)
 async def set_reorder_policy(
-    sku: SkuPath, body: ReorderPolicyUpdate, context: Context, idempotency_key: IdempotencyKey = None
+    sku: SkuPath,
+    body: ReorderPolicyUpdate,
+    context: Context,
+    principal: OperatorOf,
+    idempotency_key: IdempotencyKey = None,
 ) -> ActionAccepted:
     data = StockReorderPolicySet(sku=sku, reorder_point=body.reorder_point, reorder_qty=body.reorder_qty)
-    return accepted(await publish_action(context, data, source=SOURCE, dedup_key=idempotency_key))
+    return accepted(
+        await publish_action(context, data, source=SOURCE, dedup_key=idempotency_key, actor=principal.actor)
+    )

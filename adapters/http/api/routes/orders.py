@@ -8,7 +8,16 @@ from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from pydantic import AfterValidator
 
-from adapters.http.api.deps import INSTANT, Context, OpsKey, OrderFilters, Paging, QueryInstant, signed_or_ops
+from adapters.http.api.deps import (
+    INSTANT,
+    Context,
+    OperatorOf,
+    OrderFilters,
+    Paging,
+    QueryInstant,
+    Viewer,
+    signed_or_ops,
+)
 from adapters.http.api.errors import NotFound, Unprocessable, problem_responses
 from adapters.http.api.intake import publish_action
 from adapters.http.api.schemas import (
@@ -35,7 +44,7 @@ IdempotencyKey = Annotated[
     str | None,
     Header(max_length=128, description="Send the same key when retrying: the retry repeats the same event id."),
 ]
-ACTION_RESPONSES = problem_responses(401, 422, 503)
+ACTION_RESPONSES = problem_responses(401, 403, 422, 503)
 SOURCE = "oms/api/ops"
 
 
@@ -82,7 +91,7 @@ def _readable(cursor: str) -> str:
     return cursor
 
 
-@router.get("", response_model=Page[OrderSummary], dependencies=[OpsKey], responses=problem_responses(401, 422))
+@router.get("", response_model=Page[OrderSummary], dependencies=[Viewer], responses=problem_responses(401, 422))
 def list_orders(
     request: Request, response: Response, context: Context, paging: Paging, listing: Listing, after: Cursor = None
 ) -> Page[OrderSummary]:
@@ -109,7 +118,7 @@ def list_orders(
 @router.get(
     "/export.csv",
     response_class=StreamingResponse,
-    dependencies=[OpsKey],
+    dependencies=[Viewer],
     responses={**problem_responses(401, 422), 200: {"content": {"text/csv": {}}}},
 )
 def export_orders(context: Context, listing: Listing) -> StreamingResponse:
@@ -119,7 +128,7 @@ def export_orders(context: Context, listing: Listing) -> StreamingResponse:
     return StreamingResponse(lines, media_type="text/csv; charset=utf-8", headers=disposition)
 
 
-@router.get("/{order_id}", response_model=OrderDetail, dependencies=[OpsKey], responses=problem_responses(401, 404))
+@router.get("/{order_id}", response_model=OrderDetail, dependencies=[Viewer], responses=problem_responses(401, 404))
 def get_order(order_id: OrderIdPath, context: Context) -> OrderDetail:
     """The order as the processor decided it: status, ledger (total, authorized, captured, refunded, balance due),
     payments, parcels (each with its own tracking), returns, and the timeline (oldest first), where a request the
@@ -159,41 +168,56 @@ async def mark_paid(order_id: OrderIdPath, body: PaymentCreate, context: Context
     "/{order_id}/cancel",
     status_code=202,
     response_model=ActionAccepted,
-    dependencies=[OpsKey],
     responses=ACTION_RESPONSES,
 )
 async def request_cancellation(
-    order_id: OrderIdPath, body: CancelCreate, context: Context, idempotency_key: IdempotencyKey = None
+    order_id: OrderIdPath,
+    principal: OperatorOf,
+    body: CancelCreate,
+    context: Context,
+    idempotency_key: IdempotencyKey = None,
 ) -> ActionAccepted:
     data = OrderCancelRequested(order_id=order_id, reason=body.reason)
-    return accepted(await publish_action(context, data, source=SOURCE, dedup_key=idempotency_key))
+    return accepted(
+        await publish_action(context, data, source=SOURCE, dedup_key=idempotency_key, actor=principal.actor)
+    )
 
 
 @router.post(
     "/{order_id}/returns",
     status_code=202,
     response_model=ActionAccepted,
-    dependencies=[OpsKey],
     responses=ACTION_RESPONSES,
 )
 async def request_return(
-    order_id: OrderIdPath, body: ReturnCreate, context: Context, idempotency_key: IdempotencyKey = None
+    order_id: OrderIdPath,
+    principal: OperatorOf,
+    body: ReturnCreate,
+    context: Context,
+    idempotency_key: IdempotencyKey = None,
 ) -> ActionAccepted:
     lines = tuple(LineQty(sku=line.sku, qty=line.qty) for line in body.lines)
     data = ReturnRequested(order_id=order_id, lines=lines, reason=body.reason)
-    return accepted(await publish_action(context, data, source=SOURCE, dedup_key=idempotency_key))
+    return accepted(
+        await publish_action(context, data, source=SOURCE, dedup_key=idempotency_key, actor=principal.actor)
+    )
 
 
 @router.post(
     "/{order_id}/returns/received",
     status_code=202,
     response_model=ActionAccepted,
-    dependencies=[OpsKey],
     responses=ACTION_RESPONSES,
 )
 async def receive_return(
-    order_id: OrderIdPath, body: ReturnReceiptCreate, context: Context, idempotency_key: IdempotencyKey = None
+    order_id: OrderIdPath,
+    principal: OperatorOf,
+    body: ReturnReceiptCreate,
+    context: Context,
+    idempotency_key: IdempotencyKey = None,
 ) -> ActionAccepted:
     lines = tuple(LineQty(sku=line.sku, qty=line.qty) for line in body.lines)
     data = ReturnReceived(order_id=order_id, lines=lines, resellable=body.resellable)
-    return accepted(await publish_action(context, data, source=SOURCE, dedup_key=idempotency_key))
+    return accepted(
+        await publish_action(context, data, source=SOURCE, dedup_key=idempotency_key, actor=principal.actor)
+    )

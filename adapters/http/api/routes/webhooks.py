@@ -8,7 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response
 
-from adapters.http.api.deps import Context, OpsKey, Paging, utc_instant, webhook_store
+from adapters.http.api.deps import Admin, Context, Paging, utc_instant, webhook_store
 from adapters.http.api.errors import NotFound, problem_responses
 from adapters.http.api.schemas import Page
 from adapters.http.api.webhook_schemas import (
@@ -25,7 +25,7 @@ from adapters.http.channels.common import FieldError, PayloadInvalid
 from adapters.sql.webhook_tables import ACTIVE, DELIVERED, FAILED, PAUSED, PENDING, REMOVED
 from adapters.sql.webhooks import BadSubscription, Subscription, WebhookStore
 
-router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"], dependencies=[OpsKey])
+router = APIRouter(prefix="/api/v1/webhooks", tags=["webhooks"], dependencies=[Admin])
 
 Uuid = Annotated[str, Path(min_length=36, max_length=36, pattern=r"^[0-9a-f-]{36}$")]
 DeliveryStatus = StrEnum("DeliveryStatus", [(s, s) for s in (PENDING, DELIVERED, FAILED)])  # type: ignore[misc]

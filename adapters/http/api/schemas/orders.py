@@ -45,6 +45,9 @@ class TimelineEntry(ReadSchema):
         "dead letter's kind, e.g. wrong_key).",
     )
     refusal_reason: str | None = None
+    actor: str | None = Field(
+        default=None, description="Who asked, for an ops action: a user name, or `key:<id>` for a bootstrap key."
+    )
 
     @computed_field  # type: ignore[prop-decorator]
     @property
