@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import base64
-from datetime import datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
@@ -12,8 +12,10 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
 
 from adapters.http.dashboard.auth import Session
+from events.labels import label_of
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 STATIC_DIR = Path(__file__).parent / "static"
@@ -23,13 +25,23 @@ NOTICES = {
     "cancel-requested": "Cancellation requested: the order updates once the pipeline has processed it.",
     "stock-received": "Stock receipt recorded: the inventory updates in a moment.",
     "invalid": "Nothing was sent: check the form's fields.",
+    "unknown-sku": (
+        "Nothing was recorded: no stock row has that SKU. Check it for a typo, or tick "
+        '"This is a new SKU" if it really is a new product.'
+    ),
     "unavailable": "The event log did not answer; nothing was recorded. Try again.",
     "retried": "Retry published: the desk shows what became of it once the pipeline has processed it.",
 }
 
 
-def when(moment: datetime | None) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M:%S UTC") if moment else "-"
+def when(moment: datetime | None) -> Markup | str:
+    """A `<time>` in UTC; static/local-time.js rewrites its text into the viewer's local time, UTC kept in its
+    title. Without JavaScript the UTC text stays."""
+    if moment is None:
+        return "-"
+    moment = moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)  # the views store UTC
+    utc = moment.strftime("%Y-%m-%d %H:%M:%S UTC")
+    return Markup('<time datetime="{}" title="{}">{}</time>').format(moment.isoformat(), utc, utc)
 
 
 def money(amount: Decimal | str | None, currency: str | None = None) -> str:
@@ -50,7 +62,7 @@ def percent(share: float | None) -> str:
 @cache
 def templates() -> Jinja2Templates:
     environment = Jinja2Templates(directory=TEMPLATES_DIR)
-    environment.env.filters.update(when=when, money=money, percent=percent, b64text=b64text)
+    environment.env.filters.update(when=when, label=label_of, money=money, percent=percent, b64text=b64text)
     environment.env.globals.update(static=STATIC_URL)
     return environment
 
