@@ -16,7 +16,7 @@ from sqlalchemy import Engine
 from adapters.http.api import create_app
 from adapters.http.api.sql_read_model import SqlReadModel
 from adapters.http.dashboard import charts
-from adapters.http.dashboard.render import when
+from adapters.http.dashboard.render import in_words, when
 from adapters.kafka.publisher import RecordingPublisher
 from adapters.settings import Settings
 from adapters.sql.engines import engine_for
@@ -173,6 +173,12 @@ def test_times_are_time_elements_in_utc_that_the_browser_shows_locally() -> None
     assert when(None) == "-"
 
 
+def test_a_summary_naming_an_event_type_names_it_in_words() -> None:
+    refusal = "refused oms.return.requested (not_returnable): cannot return 9 x TEA-2"
+    assert in_words(refusal) == "refused “return requested” (not_returnable): cannot return 9 x TEA-2"
+    assert in_words("see oms.order.teleported") == "see oms.order.teleported", "an unknown type is left as it is"
+
+
 def test_the_timeline_reads_in_words_with_local_times_and_the_refusal_reason(tmp_path: Path) -> None:
     build(tmp_path / "views.sqlite3", with_a_late_payment(split_order_story()))
     engine = engine_for(f"sqlite:///{tmp_path / 'views.sqlite3'}")
@@ -186,7 +192,7 @@ def test_the_timeline_reads_in_words_with_local_times_and_the_refusal_reason(tmp
     refused = re.search(r'<li data-type="oms.return.requested" class="refused".*?</li>', timeline, re.S)
     assert refused and "Return requested" in refused.group(0) and "cannot return 9 x TEA-2" in refused.group(0)
     assert re.search(r'<time datetime="[^"]+\+00:00" title="[^"]+ UTC">', timeline)
-    assert ">oms." not in timeline, "no raw type shows as text"
+    assert not re.search(r">[^<]*oms\.[a-z]+\.", timeline), "no raw type shows as text"
     assert "local-time.js" in html
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import re
 from datetime import UTC, datetime
 from decimal import Decimal
 from functools import cache
@@ -16,19 +17,17 @@ from markupsafe import Markup
 
 from adapters.http.dashboard.auth import Session
 from events.labels import label_of
+from events.registry import model_for
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 STATIC_DIR = Path(__file__).parent / "static"
 STATIC_URL = "/dashboard/static"
+EVENT_TYPE = re.compile(r"\boms\.[a-z]+\.[a-z_]+\b")
 
 NOTICES = {
     "cancel-requested": "Cancellation requested: the order updates once the pipeline has processed it.",
     "stock-received": "Stock receipt recorded: the inventory updates in a moment.",
     "invalid": "Nothing was sent: check the form's fields.",
-    "unknown-sku": (
-        "Nothing was recorded: no stock row has that SKU. Check it for a typo, or tick "
-        '"This is a new SKU" if it really is a new product.'
-    ),
     "unavailable": "The event log did not answer; nothing was recorded. Try again.",
     "retried": "Retry published: the desk shows what became of it once the pipeline has processed it.",
 }
@@ -42,6 +41,13 @@ def when(moment: datetime | None) -> Markup | str:
     moment = moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)  # the views store UTC
     utc = moment.strftime("%Y-%m-%d %H:%M:%S UTC")
     return Markup('<time datetime="{}" title="{}">{}</time>').format(moment.isoformat(), utc, utc)
+
+
+def in_words(text: str | None) -> str:
+    """`text` with each event type it names (a refusal's summary names the refused request's) in words."""
+    return EVENT_TYPE.sub(
+        lambda found: f"“{label_of(found[0]).lower()}”" if model_for(found[0]) else found[0], text or ""
+    )
 
 
 def money(amount: Decimal | str | None, currency: str | None = None) -> str:
@@ -62,7 +68,9 @@ def percent(share: float | None) -> str:
 @cache
 def templates() -> Jinja2Templates:
     environment = Jinja2Templates(directory=TEMPLATES_DIR)
-    environment.env.filters.update(when=when, label=label_of, money=money, percent=percent, b64text=b64text)
+    environment.env.filters.update(
+        when=when, label=label_of, in_words=in_words, money=money, percent=percent, b64text=b64text
+    )
     environment.env.globals.update(static=STATIC_URL)
     return environment
 
