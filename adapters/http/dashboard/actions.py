@@ -51,7 +51,7 @@ async def receive_stock(
     sku: Annotated[str, Form()] = "",
     qty: Annotated[str, Form()] = "",
     purchase_order: Annotated[str, Form()] = "",
-    new_sku: Annotated[bool, Form(description="Ticked: the SKU is a new product, create its stock row.")] = False,
+    new_sku: Annotated[str, Form(description="`true` (ticked): the SKU is a new product, create its row.")] = "",
 ) -> RedirectResponse:
     """A receipt for a SKU the inventory does not know is refused unless `new_sku` is ticked: a typo would
     otherwise open a stock row nothing can take back (the log keeps every receipt)."""
@@ -61,7 +61,7 @@ async def receive_stock(
         data = StockReceived(sku=sku.strip(), qty=body.qty, purchase_order=body.purchase_order)
     except ValidationError:
         return _back("/dashboard/inventory", "invalid")
-    if not new_sku and context.read_model.get_sku(data.sku) is None:
+    if new_sku != "true" and context.read_model.get_sku(data.sku) is None:
         return _back(f"/dashboard/inventory?{urlencode({'sku': data.sku})}", "unknown-sku", "#receive-form")
     return _back("/dashboard/inventory", await _published(context, data, nonce, "stock-received"))
 
