@@ -168,3 +168,12 @@ def test_the_stock_table_searches_and_sorts(page: Page) -> None:
         "TEE-BLK-M",
     ]
     assert "q=tee" in page.url and "order=desc" in page.url
+
+
+def test_times_stay_local_after_the_overview_refreshes_itself(page: Page) -> None:
+    page.goto("/dashboard")
+    page.wait_for_function("document.querySelectorAll('#live time').length > 0")
+    after_the_next_swap = "() => setTimeout(done, 50)"
+    page.evaluate(f"new Promise(done => document.body.addEventListener('htmx:afterSettle', {after_the_next_swap}))")
+    unconverted = page.locator("#live time:not([data-local])").count()
+    assert unconverted == 0 and page.locator("#live time[data-local]").count() > 0
