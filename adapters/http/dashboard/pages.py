@@ -209,8 +209,9 @@ def inventory(
     request: Request, context: Context, session: CurrentSession, query: Annotated[StockQuery, Depends(stock_listing)]
 ) -> HTMLResponse:
     """Stock per sku, searched and sorted; the reorder suggestions and the receipt form's skus from every sku."""
-    every_sku = reads.stock_levels(context.read_model)
     shown, matched = stock_table(context.read_model, query)
+    # read after the table: a sku the table shows low is among the suggestions, though the view moves in between
+    every_sku = reads.stock_levels(context.read_model)
     return page(
         request,
         "inventory.html",
