@@ -120,7 +120,7 @@ def test_a_dashboard_action_by_a_user_is_attributed_in_the_audit(system: System)
     oms("users", "add", "otto", "--role", "operator", "--password", PASSWORD)
     assert system.client.post("/dashboard/login", data={"username": "otto", "password": PASSWORD}).status_code == 303
     form = system.client.get("/dashboard/inventory").text
-    data = {"sku": "TEE", "qty": "4", "csrf": csrf_of(form), "nonce": "n1"}
+    data = {"sku": "TEE", "qty": "4", "new_sku": "true", "csrf": csrf_of(form), "nonce": "n1"}  # TEE is new here
     assert system.client.post("/dashboard/inventory/receipts", data=data).status_code == 303
     system.project(system.publisher.published)
     audit = oms("audit", "--json")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from typing import Annotated
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Form, Path
 from fastapi.responses import RedirectResponse
@@ -51,13 +51,18 @@ async def receive_stock(
     sku: Annotated[str, Form()] = "",
     qty: Annotated[str, Form()] = "",
     purchase_order: Annotated[str, Form()] = "",
+    new_sku: Annotated[str, Form(description="`true` (ticked): the SKU is a new product, create its row.")] = "",
 ) -> RedirectResponse:
+    """A receipt for a SKU the inventory does not know is refused unless `new_sku` is ticked: a typo would
+    otherwise open a stock row nothing can take back (the log keeps every receipt)."""
     check_csrf(session, csrf)
     try:
         body = StockReceiptCreate.model_validate({"qty": qty, "purchase_order": purchase_order.strip() or None})
         data = StockReceived(sku=sku.strip(), qty=body.qty, purchase_order=body.purchase_order)
     except ValidationError:
         return _back("/dashboard/inventory", "invalid")
+    if new_sku != "true" and context.read_model.get_sku(data.sku) is None:
+        return _back(f"/dashboard/inventory?{urlencode({'sku': data.sku})}", "unknown-sku", "#receive-form")
     return _back("/dashboard/inventory", await _published(context, data, nonce, "stock-received", session.actor))
 
 
@@ -70,5 +75,6 @@ async def _published(context: Context, data: EventData, nonce: str, done: str, a
     return done
 
 
-def _back(path: str, notice: str) -> RedirectResponse:
-    return RedirectResponse(f"{path}?notice={notice}", status_code=303)
+def _back(path: str, notice: str, fragment: str = "") -> RedirectResponse:
+    joiner = "&" if "?" in path else "?"
+    return RedirectResponse(f"{path}{joiner}notice={notice}{fragment}", status_code=303)

@@ -1,17 +1,27 @@
-"""Charts as plain geometry for server-rendered SVG: one bar or dot per data point, scaled to a viewBox."""
+"""Charts as plain geometry for server-rendered SVG, one bar or dot per data point.
+
+The SVG is as wide as its card and a fixed number of pixels high, with no viewBox: across, positions are percentages
+of the width; down, pixels. Nothing is scaled, so the labels are `FONT_PX` on a phone and on a wide screen alike (a
+viewBox scaled the old 15-unit labels to 6-8 px in a 390 px wide card), and dots stay round."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-WIDTH, HEIGHT = 640, 240
-LEFT, RIGHT, TOP, BOTTOM = 52, 10, 10, 40  # room for the axis labels
+WIDTH = 100  # percent of the card
+HEIGHT = 240  # pixels
+LEFT, RIGHT = 1, 1  # percent: the y labels sit on their grid lines, inside the plot
+TOP, BOTTOM = 24, 44  # pixels: room for the top y label above its line, and two rows of x labels below the axis
+FONT_PX = 12
+MOST_X_LABELS = 8
+STAGGER_OVER = 4
+"""More x labels than this take two rows, every other one lower, so that neighbours never overlap on a phone."""
 
 
 @dataclass(frozen=True)
 class Mark:
-    """One data point: a bar (`width` > 0) or a dot at (x, y)."""
+    """One data point: a bar (`width` > 0) or a dot at (x, y). `x` and `width` in percent, `y` and `height` in px."""
 
     x: float
     y: float
@@ -24,6 +34,8 @@ class Mark:
 
 @dataclass(frozen=True)
 class Tick:
+    """A label: `x` in percent, `y` in px (its baseline)."""
+
     x: float
     y: float
     text: str
@@ -37,6 +49,7 @@ class Chart:
     legend: list[str]
     width: int = WIDTH
     height: int = HEIGHT
+    font_size: int = FONT_PX
 
     @property
     def has_data(self) -> bool:
@@ -94,16 +107,21 @@ def _nice_max(value: float) -> float:
     return next(top for top in (step, 2 * step, 5 * step, 10 * step) if top >= value)
 
 
-def _x_ticks(labels: Sequence[str], slot: float, most: int = 8) -> list[Tick]:
-    every = max(1, -(-len(labels) // most))  # at most `most` labels, evenly spread
+def _x_ticks(labels: Sequence[str], slot: float) -> list[Tick]:
+    every = max(1, -(-len(labels) // MOST_X_LABELS))  # at most MOST_X_LABELS labels, evenly spread
+    shown = [(i, label) for i, label in enumerate(labels) if i % every == 0]
+    staggered = len(shown) > STAGGER_OVER
+    first_row = HEIGHT - BOTTOM + FONT_PX + 4
     return [
-        Tick(LEFT + (i + 0.5) * slot, HEIGHT - BOTTOM + 16, label) for i, label in enumerate(labels) if i % every == 0
+        Tick(LEFT + (i + 0.5) * slot, first_row + (FONT_PX + 4) * (n % 2 if staggered else 0), label)
+        for n, (i, label) in enumerate(shown)
     ]
 
 
 def _y_ticks(top: float, unit: str) -> list[Tick]:
+    """Each value written just above its grid line, at the plot's left edge."""
     plot_h = HEIGHT - TOP - BOTTOM
-    return [Tick(LEFT - 4, TOP + plot_h * (1 - share), f"{_number(top * share)}{unit}") for share in (0, 0.5, 1)]
+    return [Tick(LEFT, TOP + plot_h * (1 - share) - 4, f"{_number(top * share)}{unit}") for share in (0, 0.5, 1)]
 
 
 def _number(value: float) -> str:

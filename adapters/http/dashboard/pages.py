@@ -17,6 +17,8 @@ from adapters.http.api.schemas import ORDER_ID_PATTERN
 from adapters.http.dashboard import charts, reads
 from adapters.http.dashboard.auth import CurrentSession, DashboardRoute
 from adapters.http.dashboard.render import page
+from adapters.http.dashboard.stock import STOCK_SORTS, sort_link, stock_listing, stock_table
+from projections.inventory_search import StockQuery
 from projections.order_list_queries import PAYMENT_STATUSES, SORTS, BadCursor, OrderQuery, Sort
 from projections.order_progress import STATUSES
 from projections.overview_queries import GROSS_MEANS, NET_MEANS, StatusCount, StuckRules
@@ -203,15 +205,23 @@ def order_detail(
 
 
 @router.get("/inventory", response_class=HTMLResponse)
-def inventory(request: Request, context: Context, session: CurrentSession, low: bool = False) -> HTMLResponse:
-    stock = reads.stock_levels(context.read_model, low_only=low)
+def inventory(
+    request: Request, context: Context, session: CurrentSession, query: Annotated[StockQuery, Depends(stock_listing)]
+) -> HTMLResponse:
+    """Stock per sku, searched and sorted; the reorder suggestions and the receipt form's skus from every sku."""
+    shown, matched = stock_table(context.read_model, query)
+    # read after the table: a sku the table shows low is among the suggestions, though the view moves in between
+    every_sku = reads.stock_levels(context.read_model)
     return page(
         request,
         "inventory.html",
         session,
-        stock=stock,
-        low_only=low,
-        suggestions=reads.reorder_suggestions(stock),
+        stock=shown,
+        matched=matched,
+        query=query,
+        sort_links={column: urlencode(sort_link(query, column)) for column in STOCK_SORTS},
+        every_sku=every_sku,
+        suggestions=reads.reorder_suggestions(every_sku),
         nonce=uuid4().hex,
         sku=request.query_params.get("sku", ""),
     )

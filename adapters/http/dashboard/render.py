@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import base64
-from datetime import datetime
+import re
+from datetime import UTC, datetime
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
@@ -12,12 +13,16 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from markupsafe import Markup
 
 from adapters.http.dashboard.auth import Session
+from events.labels import label_of
+from events.registry import model_for
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 STATIC_DIR = Path(__file__).parent / "static"
 STATIC_URL = "/dashboard/static"
+EVENT_TYPE = re.compile(r"\boms\.[a-z]+\.[a-z_]+\b")
 
 NOTICES = {
     "cancel-requested": "Cancellation requested: the order updates once the pipeline has processed it.",
@@ -28,8 +33,21 @@ NOTICES = {
 }
 
 
-def when(moment: datetime | None) -> str:
-    return moment.strftime("%Y-%m-%d %H:%M:%S UTC") if moment else "-"
+def when(moment: datetime | None) -> Markup | str:
+    """A `<time>` in UTC; static/local-time.js rewrites its text into the viewer's local time, UTC kept in its
+    title. Without JavaScript the UTC text stays."""
+    if moment is None:
+        return "-"
+    moment = moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)  # the views store UTC
+    utc = moment.strftime("%Y-%m-%d %H:%M:%S UTC")
+    return Markup('<time datetime="{}" title="{}">{}</time>').format(moment.isoformat(), utc, utc)
+
+
+def in_words(text: str | None) -> str:
+    """`text` with each event type it names (a refusal's summary names the refused request's) in words."""
+    return EVENT_TYPE.sub(
+        lambda found: f"“{label_of(found[0]).lower()}”" if model_for(found[0]) else found[0], text or ""
+    )
 
 
 def money(amount: Decimal | str | None, currency: str | None = None) -> str:
@@ -50,7 +68,9 @@ def percent(share: float | None) -> str:
 @cache
 def templates() -> Jinja2Templates:
     environment = Jinja2Templates(directory=TEMPLATES_DIR)
-    environment.env.filters.update(when=when, money=money, percent=percent, b64text=b64text)
+    environment.env.filters.update(
+        when=when, label=label_of, in_words=in_words, money=money, percent=percent, b64text=b64text
+    )
     environment.env.globals.update(static=STATIC_URL)
     return environment
 

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Header, Path
 
 from adapters.http.api.deps import Context, OperatorOf, Paging, Viewer
-from adapters.http.api.errors import NotFound, problem_responses
+from adapters.http.api.errors import NotFound, Unprocessable, problem_responses
 from adapters.http.api.intake import publish_action
 from adapters.http.api.schemas import (
     SKU_PATTERN,
@@ -56,7 +56,9 @@ async def receive_stock(
     principal: OperatorOf,
     idempotency_key: IdempotencyKey = None,
 ) -> ActionAccepted:
-    """Units arrived on the shelf."""
+    """Units arrived on the shelf. With `known_sku_only`, only on a SKU the inventory view has."""
+    if body.known_sku_only and context.read_model.get_sku(sku) is None:
+        raise Unprocessable(f"No stock row has the SKU {sku}; send known_sku_only false to create it.")
     data = StockReceived(sku=sku, qty=body.qty, warehouse=body.warehouse, purchase_order=body.purchase_order)
     return accepted(
         await publish_action(context, data, source=SOURCE, dedup_key=idempotency_key, actor=principal.actor)

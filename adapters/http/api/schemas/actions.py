@@ -79,6 +79,11 @@ class StockReceiptCreate(BaseModel):
     qty: Quantity
     warehouse: str | None = Field(default=None, max_length=64)
     purchase_order: str | None = Field(default=None, max_length=64)
+    known_sku_only: bool = Field(
+        default=False,
+        description="True: a SKU the inventory view does not have is refused (422) instead of opening a new stock "
+        "row, which nothing could take back (a mistyped SKU). False, the default: any valid SKU is received.",
+    )
 
 
 class IncomingStockCreate(BaseModel):
