@@ -26,8 +26,8 @@ from events import (
     encode,
     topics,
 )
+from projections import analytics_queries, desk_reads, queries, sales_queries
 from projections import archive as history
-from projections import desk_reads, queries
 from projections.archive import Record
 from projections.order_progress import STATUSES
 from projections.projector import ARCHIVE, DESK, INVENTORY, ORDERS, Projection, apply_records
@@ -144,16 +144,16 @@ def test_views_fold_the_history(make_engine: MakeEngine, events, records) -> Non
         }
         assert_money_and_parcels_follow_the_decisions(conn, events)
         units = sum(line.qty for data in placed.values() for line in data.lines)
-        assert sum(row["units"] for row in queries.sales(conn, limit=1000)) == units
+        assert sum(row["units"] for row in sales_queries.sales(conn, limit=1000)) == units
 
         for sku in {e.subject for e in events if e.data.topic == topics.INVENTORY}:
             row = queries.get_sku(conn, sku)
             assert row is not None
             assert (row["on_hand"], row["reserved"]) == independent_stock_fold(events, sku)
             assert row["available"] == row["on_hand"] - row["reserved"] >= 0
-        rates = queries.rates(conn)
+        rates = analytics_queries.rates(conn)
         assert rates["orders"] == len(placed) and 0 < rates["fill_rate"] <= 1
-        times = queries.processing_times(conn)
+        times = analytics_queries.processing_times(conn)
         assert any(day["placed_to_delivered"]["count"] for day in times)
 
 

@@ -2,26 +2,24 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict
 from datetime import UTC, date, datetime, time, timedelta
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Engine, Table, func, inspect, or_, select
 
 from adapters.http.api.deps import OrderFilters, PageRequest
 from projections import order_list_queries as order_list
-from projections import queries
+from projections import queries, sales_queries
 from projections.order_list_queries import OrderListRow, OrderPage, OrderQuery
+from projections.sales_queries import SalesReport
 from projections.tables import customers, inventory, order_timeline, orders, sales_daily
 
 Row = dict[str, Any]
 
 ORDER_TABLES = (orders, order_timeline, customers, sales_daily)
 """The orders projection's tables: the orders, their timelines, and what the dashboard's aggregates read."""
-TOP_SKUS = 10
 
 
 class SqlReadModel:
@@ -87,20 +85,15 @@ class SqlReadModel:
             total = int(conn.execute(select(func.count()).select_from(customers)).scalar_one())
         return rows, total
 
-    def analytics(self, since: datetime | None, until: datetime | None) -> Any:
+    def analytics(self, since: datetime | None, until: datetime | None) -> SalesReport:
         """Sales are kept per day, so the range widens to whole UTC days; the answer states the days used."""
         day_from, day_to = covered_days(since, until)
-        if not self._has(sales_daily, orders):
-            return sales_report([], {}, day_from, day_to)
         placed_from, placed_to = day_start(day_from), day_start(day_to, after=True)
+        if not self._has(sales_daily, orders):
+            return {"since": placed_from, "until": placed_to, **sales_queries.no_sales()}
         with self._engine.connect() as conn:
-            rows = list(queries.all_sales(conn, day_from, day_to))
-            channels = sorted({row["channel"] for row in rows})
-            orders_by_channel = {
-                channel: queries.count_orders(conn, channel=channel, placed_from=placed_from, placed_to=placed_to)
-                for channel in channels
-            }
-        return sales_report(rows, orders_by_channel, day_from, day_to)
+            summary = sales_queries.sales_summary(conn, day_from, day_to, placed_from, placed_to)
+        return {"since": placed_from, "until": placed_to, **summary}
 
     def find_for_tracking(self, reference: str) -> Sequence[Any]:
         if not self._has(*ORDER_TABLES) or not can_match(reference):
@@ -144,42 +137,3 @@ def day_start(day: date | None, *, after: bool = False) -> datetime | None:
 
 def _utc(moment: datetime) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
-def sales_report(
-    rows: Sequence[Row], orders_by_channel: dict[str, int], day_from: date | None, day_to: date | None
-) -> Row:
-    """What `schemas.Analytics` reads: gross units and revenue per currency, by channel and top skus."""
-    by_channel: dict[str, list[Row]] = defaultdict(list)
-    by_sku: dict[str, list[Row]] = defaultdict(list)
-    for row in rows:
-        by_channel[row["channel"]].append(row)
-        by_sku[row["sku"]].append(row)
-    skus: list[Row] = [{"sku": sku, "units": _units(group), "revenue": amounts(group)} for sku, group in by_sku.items()]
-    skus.sort(key=lambda entry: (-entry["units"], entry["sku"]))
-    return {
-        "since": day_start(day_from),
-        "until": day_start(day_to, after=True),
-        "orders": sum(orders_by_channel.values()),
-        "units": _units(rows),
-        "cancelled_units": sum(row["cancelled_units"] for row in rows),
-        "revenue": amounts(rows),
-        "by_channel": [
-            {
-                "channel": channel,
-                "orders": orders_by_channel.get(channel, 0),
-                "units": _units(group),
-                "revenue": amounts(group),
-            }
-            for channel, group in sorted(by_channel.items())
-        ],
-        "top_skus": skus[:TOP_SKUS],
-    }
-
-
-def amounts(rows: Iterable[Row]) -> list[Row]:
-    return [{"currency": currency, "amount": Decimal(total)} for currency, total in queries.revenue_total(rows).items()]
-
-
-def _units(rows: Iterable[Row]) -> int:
-    return sum(row["units"] for row in rows)

@@ -14,9 +14,11 @@ from sqlalchemy import Engine, or_, select
 from adapters.http.api.deps import PageRequest, ReadModel
 from adapters.http.api.schemas import InventoryItem, OrderDetail
 from adapters.http.api.views import as_schema
-from projections import overview_queries, queries
+from projections import analytics_queries, overview_queries, queries, sales_queries
+from projections.analytics_queries import Rates
 from projections.order_list_queries import OrderListRow, OrderQuery
 from projections.order_progress import STATUSES
+from projections.sales_queries import DayUnits
 from projections.tables import order_timeline
 
 Row = dict[str, Any]
@@ -64,13 +66,14 @@ def reorder_suggestions(stock: Sequence[InventoryItem]) -> list[InventoryItem]:
 # --- analytics ------------------------------------------------------------------------------
 
 
-def units_by_day_and_channel(rows: Sequence[Row], days: Sequence[date]) -> dict[str, list[int]]:
-    """Units placed per channel, one number per day in `days`."""
+def units_by_day_and_channel(rows: Sequence[DayUnits], days: Sequence[date]) -> dict[str, list[int]]:
+    """Units placed per channel, one number per day in `days` (0 for a day without sales). The rows come summed per
+    day and channel from SQL (`sales_queries.units_by_day_and_channel`); a day and channel given twice adds up."""
     per: Counter[tuple[str, date]] = Counter()
     for row in rows:
         per[(row["channel"], row["day"])] += row["units"]
     channels = sorted({channel for channel, _ in per})
-    return {channel: [per[(channel, day)] for day in days] for channel in channels}
+    return {channel: [per.get((channel, day), 0) for day in days] for channel in channels}
 
 
 # --- the aggregates, over the SQL views -----------------------------------------------------------------------
@@ -109,17 +112,17 @@ class Views:
         with self._engine.connect() as conn:
             return [dict(row) for row in conn.execute(query).mappings()]
 
-    def sales(self, day_from: date, day_to: date) -> list[Row]:
+    def sales(self, day_from: date, day_to: date) -> list[DayUnits]:
         if self._engine is None:
             return []
         with self._engine.connect() as conn:
-            return list(queries.all_sales(conn, day_from, day_to))
+            return sales_queries.units_by_day_and_channel(conn, day_from, day_to)
 
-    def rates(self, day_from: date, day_to: date) -> Row:
+    def rates(self, day_from: date, day_to: date) -> Rates:
         if self._engine is None:
             return {"orders": 0, "backorder_rate": None, "cancellation_rate": None, "fill_rate": None}
         with self._engine.connect() as conn:
-            return queries.rates(conn, day_from=day_from, day_to=day_to)
+            return analytics_queries.rates(conn, day_from=day_from, day_to=day_to)
 
 
 def views_of(read_model: ReadModel) -> Views:
