@@ -171,9 +171,15 @@ def _seconds_between(conn: Connection, start: ColumnElement[Any], end: ColumnEle
         return extract("epoch", end - start).cast(Float)
     # SQLite's date functions keep milliseconds: whole seconds from them, microseconds from the stored text
     # (`YYYY-MM-DD HH:MM:SS.ffffff`), as one count of microseconds divided once, as timedelta.total_seconds() does
-    whole = func.strftime("%s", end).cast(Integer) - func.strftime("%s", start).cast(Integer)
+    whole = _whole_seconds(end) - _whole_seconds(start)
     micro = func.substr(end, 21).cast(Integer) - func.substr(start, 21).cast(Integer)
     return (whole * 1_000_000 + micro) / literal(1_000_000.0)
+
+
+def _whole_seconds(moment: ColumnElement[Any]) -> ColumnElement[int]:
+    """Seconds since 1970 of a SQLite instant, the fraction cut off first (SQLite rounds it to milliseconds, which
+    carried 12.9996 s over to 13)."""
+    return func.strftime("%s", func.substr(moment, 1, 19)).cast(Integer)
 
 
 def _as_date(day: date | str) -> date:
