@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlalchemy import BigInteger, ColumnElement, Connection, Float, Select, and_, case, cast, func, null, select
 from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql import visitors
 from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.functions import FunctionElement
 
@@ -306,7 +307,7 @@ def _stuck(
     due: ColumnElement[Any] | None,
     shown: int,
 ) -> StuckList:
-    count = int(conn.execute(with_receipt(select(func.count())).where(where)).scalar_one())
+    count = int(conn.execute(_reading(select(func.count()), where, since)).scalar_one())
     o = orders.c
     columns: list[ColumnElement[Any]] = [
         o.order_id,
@@ -318,8 +319,20 @@ def _stuck(
         o.currency,
     ]
     columns += [o.placed_at, since.label("since"), (null() if due is None else due).label("due")]
-    query = with_receipt(select(*columns)).where(where).order_by(since, o.order_id).limit(shown)
+    query = _reading(select(*columns), where, since).order_by(since, o.order_id).limit(shown)
     return StuckList(rule, count, [StuckOrder(**row) for row in conn.execute(query).mappings()])
+
+
+def _reading(query: Select[Any], where: ColumnElement[bool], since: ColumnElement[Any]) -> Select[Any]:
+    """`query` over the orders `where` holds, joined to their placement rows only when `where` or `since` reads
+    them (a join per order costs a stuck list most of its time)."""
+    if _reads_timeline(where) or _reads_timeline(since):
+        query = with_receipt(query)
+    return query.where(where)
+
+
+def _reads_timeline(clause: ColumnElement[Any]) -> bool:
+    return any(getattr(element, "table", None) is order_timeline for element in visitors.iterate(clause))
 
 
 def _span(took: timedelta) -> str:
