@@ -11,7 +11,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Select, func, select
 
-from projections.tables import customers, inventory, order_timeline, orders
+from projections.tables import order_timeline, orders
 
 Row = dict[str, Any]
 
@@ -110,77 +110,3 @@ def refused_placements(conn: Connection, order_id: str) -> list[Row]:
     t = order_timeline.c
     query = select(order_timeline).where(t.order_id == order_id, t.type == "oms.order.placed", t.dead_lettered)
     return _rows(conn, query.order_by(t.time, t.topic, t.partition, t.offset))
-
-
-# --- inventory ------------------------------------------------------------------------------
-
-
-def list_inventory(
-    conn: Connection, *, low_only: bool = False, sku_prefix: str | None = None, limit: int = 100, offset: int = 0
-) -> list[Row]:
-    query = select(inventory)
-    if low_only:
-        query = query.where(inventory.c.is_low.is_(True))
-    if sku_prefix:
-        query = query.where(inventory.c.sku.startswith(sku_prefix, autoescape=True))
-    return _rows(conn, _page(query.order_by(inventory.c.sku), limit, offset))
-
-
-def get_sku(conn: Connection, sku: str) -> Row | None:
-    found = conn.execute(select(inventory).where(inventory.c.sku == sku)).mappings().first()
-    return dict(found) if found else None
-
-
-def inventory_report(conn: Connection) -> Row:
-    """Totals across every sku, and the skus that need a reorder."""
-    totals = conn.execute(
-        select(
-            func.count(),
-            func.coalesce(func.sum(inventory.c.on_hand), 0),
-            func.coalesce(func.sum(inventory.c.reserved), 0),
-            func.coalesce(func.sum(inventory.c.incoming_qty), 0),
-            func.coalesce(func.sum(inventory.c.backordered_qty), 0),
-        )
-    ).one()
-    to_reorder = _rows(
-        conn,
-        select(inventory.c.sku, inventory.c.available, inventory.c.suggested_reorder_qty)
-        .where(inventory.c.suggested_reorder_qty > 0)
-        .order_by(inventory.c.sku),
-    )
-    skus, on_hand, reserved, incoming, backordered = (int(v) for v in totals)
-    low = int(
-        conn.execute(select(func.count()).select_from(inventory).where(inventory.c.is_low.is_(True))).scalar_one()
-    )
-    return {
-        "skus": skus,
-        "on_hand": on_hand,
-        "reserved": reserved,
-        "available": on_hand - reserved,
-        "incoming": incoming,
-        "backordered": backordered,
-        "low": low,
-        "to_reorder": to_reorder,
-    }
-
-
-# --- customers ------------------------------------------------------------------------------
-
-
-def list_customers(conn: Connection, *, channel: str | None = None, limit: int = 50, offset: int = 0) -> list[Row]:
-    """Customers, most recent order first. `channel` keeps those who ordered through it."""
-    query = select(customers).order_by(customers.c.last_order_at.desc(), customers.c.customer_key)
-    if channel is None:
-        return _rows(conn, _page(query, limit, offset))
-    matching = [row for row in _rows(conn, query) if channel in row["channels"]]  # JSON: filtered here
-    return matching[max(0, offset) : max(0, offset) + max(0, min(limit, MAX_LIMIT))]
-
-
-def get_customer(conn: Connection, customer_key: str, recent: int = 10) -> Row | None:
-    """A customer (their email, or `walk-in:<order id>` for a till sale without one) with their latest orders."""
-    found = conn.execute(select(customers).where(customers.c.customer_key == customer_key)).mappings().first()
-    if found is None:
-        return None
-    latest = select(orders).where(orders.c.customer_key == customer_key)
-    latest = latest.order_by(orders.c.placed_at.desc(), orders.c.order_id).limit(max(0, min(recent, MAX_LIMIT)))
-    return {**dict(found), "recent_orders": _rows(conn, latest)}

@@ -26,7 +26,7 @@ from events import (
     encode,
     topics,
 )
-from projections import analytics_queries, desk_reads, queries, sales_queries
+from projections import analytics_queries, customer_queries, desk_reads, inventory_queries, queries, sales_queries
 from projections import archive as history
 from projections.archive import Record
 from projections.order_progress import STATUSES
@@ -136,7 +136,7 @@ def test_views_fold_the_history(make_engine: MakeEngine, events, records) -> Non
         assert types[0] == "oms.order.placed" and "oms.order.delivered" in types
         assert len(types) == len({step["event_id"] for step in shipped["timeline"]}), "no duplicates"
 
-        customers = queries.list_customers(conn, limit=1000)
+        customers = customer_queries.list_customers(conn, limit=1000)
         assert sum(c["orders_count"] for c in customers) == len(placed)
         walk_ins = {o for o, data in placed.items() if data.customer.email is None}
         assert walk_ins and {c["customer_key"] for c in customers if c["anonymous"]} == {
@@ -147,7 +147,7 @@ def test_views_fold_the_history(make_engine: MakeEngine, events, records) -> Non
         assert sum(row["units"] for row in sales_queries.sales(conn, limit=1000)) == units
 
         for sku in {e.subject for e in events if e.data.topic == topics.INVENTORY}:
-            row = queries.get_sku(conn, sku)
+            row = inventory_queries.get_sku(conn, sku)
             assert row is not None
             assert (row["on_hand"], row["reserved"]) == independent_stock_fold(events, sku)
             assert row["available"] == row["on_hand"] - row["reserved"] >= 0
@@ -264,7 +264,7 @@ def test_archive_replays_into_equal_views_and_answers_point_in_time(make_engine:
         now = history.stock_at(conn, sku)
         with live.connect() as views:
             assert {k: now[k] for k in ("on_hand", "reserved", "available")} == {
-                k: queries.get_sku(views, sku)[k]  # type: ignore[index]
+                k: inventory_queries.get_sku(views, sku)[k]  # type: ignore[index]
                 for k in ("on_hand", "reserved", "available")
             }
 
@@ -298,12 +298,12 @@ def test_queries_filter_and_paginate(make_engine: MakeEngine, records) -> None: 
         assert some["order_id"] in {o["order_id"] for o in mine}
         window = queries.list_orders(conn, placed_from=some["placed_at"], placed_to=some["placed_at"] + timedelta(1))
         assert window and all(some["placed_at"] <= o["placed_at"] for o in window)
-        customer = queries.get_customer(conn, some["customer_key"])
+        customer = customer_queries.get_customer(conn, some["customer_key"])
         assert customer is not None and customer["recent_orders"]
-        assert queries.list_inventory(conn, limit=3) == queries.list_inventory(conn, limit=1000)[:3]
-        report = queries.inventory_report(conn)
+        assert inventory_queries.list_inventory(conn, limit=3) == inventory_queries.list_inventory(conn, limit=1000)[:3]
+        report = inventory_queries.inventory_report(conn)
         assert report["available"] == report["on_hand"] - report["reserved"]
-        assert queries.get_order(conn, "nope") is None and queries.get_sku(conn, "nope") is None
+        assert queries.get_order(conn, "nope") is None and inventory_queries.get_sku(conn, "nope") is None
 
 
 def test_the_desk_is_the_same_on_every_backend_whatever_the_batches_and_the_replay_order(

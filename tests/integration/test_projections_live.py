@@ -24,7 +24,7 @@ from adapters.settings import Settings
 from adapters.sql.engines import engine_for
 from events import Event, EventData, topics
 from projections import archive as history
-from projections import queries
+from projections import inventory_queries, queries
 from projections.projector import INVENTORY, ORDERS
 from projections.replay import replay
 from projections.tables import tracking
@@ -77,7 +77,7 @@ async def test_live_views_resume_and_equal_their_replay(
         statuses = {o["status"] for o in queries.list_orders(conn, limit=1000)}
         assert {"delivered", "cancelled", "returned"} <= statuses
         for sku in {e.subject for e in events if e.data.topic == topics.INVENTORY}:
-            row = queries.get_sku(conn, sku)
+            row = inventory_queries.get_sku(conn, sku)
             assert row is not None and (row["on_hand"], row["reserved"]) == independent_stock_fold(events, sku)
     with archive.connect() as conn:
         assert history.count(conn) == len(events) + 2 * len(letters)

@@ -7,11 +7,13 @@ from dataclasses import asdict
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, Table, func, inspect, or_, select
+from sqlalchemy import Engine, Table, inspect, or_, select
 
 from adapters.http.api.deps import OrderFilters, PageRequest
+from projections import customer_queries, inventory_queries, queries, sales_queries
 from projections import order_list_queries as order_list
-from projections import queries, sales_queries
+from projections.customer_queries import CustomerRow
+from projections.inventory_queries import SkuRow
 from projections.order_list_queries import OrderListRow, OrderPage, OrderQuery
 from projections.sales_queries import SalesReport
 from projections.tables import customers, inventory, order_timeline, orders, sales_daily
@@ -62,28 +64,25 @@ class SqlReadModel:
         with self._engine.connect() as conn:
             return queries.get_order(conn, order_id)
 
-    def list_inventory(self, page: PageRequest, low_only: bool = False) -> tuple[Sequence[Any], int]:
+    def list_inventory(self, page: PageRequest, low_only: bool = False) -> tuple[Sequence[SkuRow], int]:
         if not self._has(inventory):
             return [], 0
         with self._engine.connect() as conn:
-            rows = queries.list_inventory(conn, low_only=low_only, limit=page.limit, offset=page.offset)
-            report = queries.inventory_report(conn)
-        return [sku_public(row) for row in rows], report["low" if low_only else "skus"]
+            rows = inventory_queries.list_inventory(conn, low_only=low_only, limit=page.limit, offset=page.offset)
+            return rows, inventory_queries.count_skus(conn, low_only=low_only)
 
-    def get_sku(self, sku: str) -> Any | None:
+    def get_sku(self, sku: str) -> SkuRow | None:
         if not self._has(inventory):
             return None
         with self._engine.connect() as conn:
-            row = queries.get_sku(conn, sku)
-        return sku_public(row) if row is not None else None
+            return inventory_queries.get_sku(conn, sku)
 
-    def list_customers(self, page: PageRequest) -> tuple[Sequence[Any], int]:
+    def list_customers(self, page: PageRequest) -> tuple[Sequence[CustomerRow], int]:
         if not self._has(customers, orders):
             return [], 0
         with self._engine.connect() as conn:
-            rows = queries.list_customers(conn, limit=page.limit, offset=page.offset)
-            total = int(conn.execute(select(func.count()).select_from(customers)).scalar_one())
-        return rows, total
+            rows = customer_queries.list_customers(conn, limit=page.limit, offset=page.offset)
+            return rows, customer_queries.count_customers(conn)
 
     def analytics(self, since: datetime | None, until: datetime | None) -> SalesReport:
         """Sales are kept per day, so the range widens to whole UTC days; the answer states the days used."""
@@ -113,12 +112,6 @@ def can_match(*values: object) -> bool:
     """False when a filter holds a NUL character. PostgreSQL text cannot hold one, so no row of the views does,
     and psycopg refuses to send one in a query (a DataError: a 500 for `track?order=%00`)."""
     return not any(isinstance(value, str) and "\x00" in value for value in values)
-
-
-def sku_public(row: Row) -> Row:
-    """The inventory row as `SkuDetail` reads it: the backorder queue as a list, in the view's order (order id)."""
-    waiting = [{"order_id": order_id, "qty": qty} for order_id, qty in (row.get("backorders") or {}).items()]
-    return {**row, "backorders": waiting}
 
 
 def covered_days(since: datetime | None, until: datetime | None) -> tuple[date | None, date | None]:

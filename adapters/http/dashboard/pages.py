@@ -211,7 +211,7 @@ def inventory(request: Request, context: Context, session: CurrentSession, low: 
         session,
         stock=stock,
         low_only=low,
-        suggestions=reads.reorder_suggestions(stock),
+        suggestions=reads.reorder_suggestions(context.read_model, stock),
         nonce=uuid4().hex,
         sku=request.query_params.get("sku", ""),
     )

@@ -9,17 +9,18 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-from sqlalchemy import Engine, or_, select
+from sqlalchemy import Engine, inspect, or_, select
 
 from adapters.http.api.deps import PageRequest, ReadModel
 from adapters.http.api.schemas import InventoryItem, OrderDetail
 from adapters.http.api.views import as_schema
-from projections import analytics_queries, overview_queries, queries, sales_queries
+from projections import analytics_queries, inventory_queries, overview_queries, queries, sales_queries
 from projections.analytics_queries import Rates
+from projections.inventory_queries import ReorderRow
 from projections.order_list_queries import OrderListRow, OrderQuery
 from projections.order_progress import STATUSES
 from projections.sales_queries import DayUnits
-from projections.tables import order_timeline
+from projections.tables import inventory, order_timeline
 
 Row = dict[str, Any]
 
@@ -59,8 +60,13 @@ def stock_levels(read_model: ReadModel, low_only: bool = False) -> list[Inventor
     return [as_schema(InventoryItem, item) for item in items]
 
 
-def reorder_suggestions(stock: Sequence[InventoryItem]) -> list[InventoryItem]:
-    return [item for item in stock if item.suggested_reorder_qty > 0]
+def reorder_suggestions(read_model: ReadModel, stock: Sequence[InventoryItem]) -> Sequence[ReorderRow | InventoryItem]:
+    """Every sku to reorder, over the whole view (`stock` is a page of it); from `stock` without SQL views."""
+    engine = read_model.views()
+    if engine is None or not inspect(engine).has_table(inventory.name):  # the inventory projection makes its own
+        return [item for item in stock if item.suggested_reorder_qty > 0]
+    with engine.connect() as conn:
+        return inventory_queries.reorder_suggestions(conn)
 
 
 # --- analytics ------------------------------------------------------------------------------
