@@ -12,7 +12,8 @@ from rich.console import Console
 from adapters.cli.reading import connected, existing_views, fields_table, parse_time, print_json, rich_table, text
 from adapters.order_statuses import OrderStatus
 from adapters.settings import Settings
-from projections import inventory_queries, queries
+from projections import inventory_queries
+from projections import order_detail_queries as order_detail
 from projections import order_list_queries as order_list
 from projections.order_list_queries import OrderQuery
 
@@ -84,8 +85,8 @@ def orders_show(
     from adapters.http.api.schemas import OrderDetail
 
     with connected(existing_views(Settings())) as conn:
-        order = queries.get_order(conn, order_id)
-        refused = [] if order is not None else queries.refused_placements(conn, order_id)
+        order = order_detail.get_order(conn, order_id)
+        refused = [] if order is not None else order_detail.refused_placements(conn, order_id)
     if order is None:
         console.print(f"[yellow]no order {order_id}[/]")
         for step in refused:  # the order processor never took it: say why, where ops look for the order

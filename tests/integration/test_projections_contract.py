@@ -26,8 +26,16 @@ from events import (
     encode,
     topics,
 )
-from projections import analytics_queries, customer_queries, desk_reads, inventory_queries, queries, sales_queries
+from projections import (
+    analytics_queries,
+    customer_queries,
+    desk_reads,
+    inventory_queries,
+    queries,
+    sales_queries,
+)
 from projections import archive as history
+from projections import order_detail_queries as order_detail
 from projections.archive import Record
 from projections.order_progress import STATUSES
 from projections.projector import ARCHIVE, DESK, INVENTORY, ORDERS, Projection, apply_records
@@ -128,9 +136,9 @@ def test_views_fold_the_history(make_engine: MakeEngine, events, records) -> Non
     with engine.connect() as conn:
         orders = queries.list_orders(conn, limit=1000)
         assert len(orders) == len(placed) == queries.count_orders(conn)
-        assert [order_id for order_id in REFUSED_ORDERS if queries.get_order(conn, order_id)] == []
+        assert [order_id for order_id in REFUSED_ORDERS if order_detail.get_order(conn, order_id)] == []
         assert {o["status"] for o in orders} <= set(STATUSES)
-        shipped = queries.get_order(conn, next(o["order_id"] for o in orders if o["status"] == "delivered"))
+        shipped = order_detail.get_order(conn, next(o["order_id"] for o in orders if o["status"] == "delivered"))
         assert shipped is not None and shipped["tracking_number"] and shipped["carrier"] == "simship"
         types = [step["type"] for step in shipped["timeline"]]
         assert types[0] == "oms.order.placed" and "oms.order.delivered" in types
@@ -178,12 +186,12 @@ def assert_money_and_parcels_follow_the_decisions(conn: Connection, events: Sequ
     }
     for event in distinct:
         if isinstance(event.data, OrderShipped):
-            detail = queries.get_order(conn, event.subject)
+            detail = order_detail.get_order(conn, event.subject)
             assert detail is not None
             [parcel] = [p for p in detail["parcels"] if p["shipment_id"] == event.data.shipment_id]
             assert parcel["tracking_number"] == event.data.tracking_number
     refusals = {e.data.refused_event_id: e.data.code for e in distinct if isinstance(e.data, OrderRequestRefused)}
-    marked = [step for o in orders for step in queries.order_events(conn, o) if step["refusal_code"]]
+    marked = [step for o in orders for step in order_detail.order_events(conn, o) if step["refusal_code"]]
     assert refusals and {step["event_id"]: step["refusal_code"] for step in marked} == refusals
 
 
@@ -303,7 +311,7 @@ def test_queries_filter_and_paginate(make_engine: MakeEngine, records) -> None: 
         assert inventory_queries.list_inventory(conn, limit=3) == inventory_queries.list_inventory(conn, limit=1000)[:3]
         report = inventory_queries.inventory_report(conn)
         assert report["available"] == report["on_hand"] - report["reserved"]
-        assert queries.get_order(conn, "nope") is None and inventory_queries.get_sku(conn, "nope") is None
+        assert order_detail.get_order(conn, "nope") is None and inventory_queries.get_sku(conn, "nope") is None
 
 
 def test_the_desk_is_the_same_on_every_backend_whatever_the_batches_and_the_replay_order(

@@ -7,13 +7,15 @@ from dataclasses import asdict
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, Table, inspect, or_, select
+from sqlalchemy import Engine, Table, inspect
 
 from adapters.http.api.deps import OrderFilters, PageRequest
 from projections import customer_queries, inventory_queries, queries, sales_queries
+from projections import order_detail_queries as order_detail
 from projections import order_list_queries as order_list
 from projections.customer_queries import CustomerRow
 from projections.inventory_queries import SkuRow
+from projections.order_detail_queries import OrderDetailRow, OrderRow
 from projections.order_list_queries import OrderListRow, OrderPage, OrderQuery
 from projections.sales_queries import SalesReport
 from projections.tables import customers, inventory, order_timeline, orders, sales_daily
@@ -50,7 +52,7 @@ class SqlReadModel:
         """The engine once the orders projection has created its tables (the dashboard's aggregates read those)."""
         return self._engine if self._has(*ORDER_TABLES) else None
 
-    def list_orders(self, filters: OrderFilters, page: PageRequest) -> tuple[Sequence[Any], int]:
+    def list_orders(self, filters: OrderFilters, page: PageRequest) -> tuple[Sequence[OrderRow], int]:
         if not self._has(*ORDER_TABLES) or not can_match(*asdict(filters).values()):
             return [], 0
         chosen = asdict(filters)  # the filters are named as the query's keywords
@@ -58,11 +60,11 @@ class SqlReadModel:
             rows = queries.list_orders(conn, **chosen, limit=page.limit, offset=page.offset)
             return rows, queries.count_orders(conn, **chosen)
 
-    def get_order(self, order_id: str) -> Any | None:
+    def get_order(self, order_id: str) -> OrderDetailRow | None:
         if not self._has(*ORDER_TABLES):
             return None
         with self._engine.connect() as conn:
-            return queries.get_order(conn, order_id)
+            return order_detail.get_order(conn, order_id)
 
     def list_inventory(self, page: PageRequest, low_only: bool = False) -> tuple[Sequence[SkuRow], int]:
         if not self._has(inventory):
@@ -94,12 +96,11 @@ class SqlReadModel:
             summary = sales_queries.sales_summary(conn, day_from, day_to, placed_from, placed_to)
         return {"since": placed_from, "until": placed_to, **summary}
 
-    def find_for_tracking(self, reference: str) -> Sequence[Any]:
+    def find_for_tracking(self, reference: str) -> Sequence[OrderRow]:
         if not self._has(*ORDER_TABLES) or not can_match(reference):
             return []
-        query = select(orders).where(or_(orders.c.order_id == reference, orders.c.external_ref == reference))
         with self._engine.connect() as conn:
-            return [dict(row) for row in conn.execute(query.order_by(orders.c.order_id)).mappings()]
+            return order_detail.orders_by_reference(conn, reference)
 
     def _has(self, *tables: Table) -> bool:
         """Whether the projections have created `tables` (each projection creates its own, in its own time)."""
