@@ -93,8 +93,9 @@ def existing_archive(settings: Settings, *, create: bool = False) -> Engine:
     engine = engine_for(url) if create else existing_engine(url, [table.name for table in ARCHIVE.tables])
     if engine is None:
         raise SetupError(_nothing_in(settings, url, "no history archive"))
-    with engine.begin() as conn:
-        create_tables(conn, ARCHIVE.tables)
+    if create:  # a read leaves the database as it found it: only a writer makes the archive's tables
+        with engine.begin() as conn:
+            create_tables(conn, ARCHIVE.tables)
     return engine
 
 
