@@ -130,6 +130,8 @@ order_timeline = Table(
 )
 # a dead letter names the record it refused by its position
 Index("ix_order_timeline_position", order_timeline.c.topic, order_timeline.c.partition, order_timeline.c.offset)
+# the dashboard's feed: the latest shipments and notifications, read backwards in time until the page is full
+Index("ix_order_timeline_time", order_timeline.c.time)
 
 customers = Table(
     "customers",
