@@ -105,6 +105,10 @@ Index("ix_orders_status_placed", orders.c.status, orders.c.placed_at)
 # the orders list's keyset orders: newest or oldest placed, and most recently updated (order id breaks ties)
 Index("ix_orders_placed_order", orders.c.placed_at, orders.c.order_id)
 Index("ix_orders_updated_order", orders.c.updated_at, orders.c.order_id)
+# the overview's stuck lists (confirmed and unshipped; backordered past an ETA) and the analytics' orders per channel
+Index("ix_orders_status_confirmed", orders.c.status, orders.c.confirmed_at)
+Index("ix_orders_status_eta", orders.c.status, orders.c.eta)
+Index("ix_orders_channel_placed", orders.c.channel, orders.c.placed_at)
 
 order_timeline = Table(
     "order_timeline",
@@ -127,6 +131,8 @@ order_timeline = Table(
 )
 # a dead letter names the record it refused by its position
 Index("ix_order_timeline_position", order_timeline.c.topic, order_timeline.c.partition, order_timeline.c.offset)
+# the dashboard's feed: the latest shipments and notifications, read backwards in time until the page is full
+Index("ix_order_timeline_time", order_timeline.c.time)
 
 customers = Table(
     "customers",

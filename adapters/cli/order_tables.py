@@ -3,7 +3,7 @@ timeline (a refused request says so, with the reason)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -90,7 +90,9 @@ def timeline_rows(timeline: Sequence[Row]) -> list[Row]:
     ]
 
 
-def print_order(console: Console, order: Row) -> None:
+def print_order(console: Console, detail: Mapping[str, Any]) -> None:
+    """An order with its timeline (`order_detail_queries.OrderDetailRow`, or the archive's order at a time)."""
+    order: Row = dict(detail)
     console.print(facts_table(order))
     console.print(ledger_table(order))
     console.print(table("lines", order["lines"], ["sku", "qty", "unit_price", "returned"]))

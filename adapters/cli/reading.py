@@ -4,7 +4,7 @@ views or archive of the data folder, refused (never created) when they are not t
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -44,7 +44,7 @@ def text(value: Any) -> str:
     return str(value)
 
 
-def rich_table(title: str, rows: Sequence[dict[str, Any]], columns: Sequence[str], key: str | None = None) -> Table:
+def rich_table(title: str, rows: Sequence[Mapping[str, Any]], columns: Sequence[str], key: str | None = None) -> Table:
     """A table that cuts no value short: a narrow terminal folds them onto more lines, the `key` column (an id
     to paste into another command) last of all, so that it stays on one line whenever the terminal allows."""
     table = Table(title=title)
@@ -59,7 +59,7 @@ def rich_table(title: str, rows: Sequence[dict[str, Any]], columns: Sequence[str
     return table
 
 
-def fields_table(title: str, row: dict[str, Any], skip: Sequence[str] = ()) -> Table:
+def fields_table(title: str, row: Mapping[str, Any], skip: Sequence[str] = ()) -> Table:
     table = Table(title=title, show_header=False)
     table.add_column("field", style="bold")
     table.add_column("value")
@@ -93,8 +93,9 @@ def existing_archive(settings: Settings, *, create: bool = False) -> Engine:
     engine = engine_for(url) if create else existing_engine(url, [table.name for table in ARCHIVE.tables])
     if engine is None:
         raise SetupError(_nothing_in(settings, url, "no history archive"))
-    with engine.begin() as conn:
-        create_tables(conn, ARCHIVE.tables)
+    if create:  # a read leaves the database as it found it: only a writer makes the archive's tables
+        with engine.begin() as conn:
+            create_tables(conn, ARCHIVE.tables)
     return engine
 
 

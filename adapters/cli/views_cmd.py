@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import asdict
 from typing import Any
 
 import typer
@@ -11,7 +12,10 @@ from rich.console import Console
 from adapters.cli.reading import connected, existing_views, fields_table, parse_time, print_json, rich_table, text
 from adapters.order_statuses import OrderStatus
 from adapters.settings import Settings
-from projections import queries
+from projections import inventory_queries
+from projections import order_detail_queries as order_detail
+from projections import order_list_queries as order_list
+from projections.order_list_queries import OrderQuery
 
 console = Console()
 orders_app = typer.Typer(help="Read the orders view.", no_args_is_help=True)
@@ -39,22 +43,36 @@ def orders_list(
     customer: str | None = typer.Option(None, "--customer", help="Customer email."),
     since: str | None = typer.Option(None, "--from", help="Placed at or after (ISO 8601)."),
     until: str | None = typer.Option(None, "--until", help="Placed before (ISO 8601)."),
-    limit: int = typer.Option(50, "--limit", min=1, max=queries.MAX_LIMIT),
-    offset: int = typer.Option(0, "--offset", min=0),
+    search: str | None = typer.Option(None, "--search", help="Part of the id, reference, email or name."),
+    oldest: bool = typer.Option(False, "--oldest", help="Oldest first."),
+    limit: int = typer.Option(50, "--limit", min=1, max=order_list.EXPORT_CHUNK),
+    after: str | None = typer.Option(None, "--after", help="The cursor a previous page ended with: the next page."),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
     plain: bool = typer.Option(False, "--plain", help=PLAIN_HELP),
 ) -> None:
-    """List orders, newest first."""
-    filters = {"status": status and status.value, "channel": channel, "customer": customer}
-    with connected(existing_views(Settings())) as conn:
-        rows = queries.list_orders(
-            conn, **filters, placed_from=parse_time(since), placed_to=parse_time(until), limit=limit, offset=offset
-        )
-        total = queries.count_orders(conn, **filters, placed_from=parse_time(since), placed_to=parse_time(until))
+    """List orders, newest first, a page at a time (`--after` the cursor a page ends with), as the API and the
+    dashboard list them."""
+    query = OrderQuery(
+        status=status and status.value,
+        channel=channel,
+        customer=customer,
+        placed_from=parse_time(since),
+        placed_to=parse_time(until),
+        search=search,
+        sort="oldest" if oldest else "newest",
+    )
+    try:
+        with connected(existing_views(Settings())) as conn:
+            page = order_list.order_page(conn, query, limit, after)
+    except order_list.BadCursor as bad:
+        raise typer.BadParameter(f"--after: {bad}") from None
+    rows = [asdict(row) for row in page.rows]
     if as_json:
-        print_json({"items": rows, "total": total, "limit": limit, "offset": offset})
+        print_json({"items": rows, "total": page.total, "limit": limit, "next_cursor": page.next_cursor})
         return
-    _print_rows(f"orders {offset + 1}-{offset + len(rows)} of {total}", rows, ORDER_COLUMNS, "order_id", plain)
+    _print_rows(f"{len(rows)} of {page.total} orders", rows, ORDER_COLUMNS, "order_id", plain)
+    if page.next_cursor and not plain and console.is_terminal:
+        console.print(f"next page: --after {page.next_cursor}")
 
 
 def orders_show(
@@ -67,8 +85,8 @@ def orders_show(
     from adapters.http.api.schemas import OrderDetail
 
     with connected(existing_views(Settings())) as conn:
-        order = queries.get_order(conn, order_id)
-        refused = [] if order is not None else queries.refused_placements(conn, order_id)
+        order = order_detail.get_order(conn, order_id)
+        refused = [] if order is not None else order_detail.refused_placements(conn, order_id)
     if order is None:
         console.print(f"[yellow]no order {order_id}[/]")
         for step in refused:  # the order processor never took it: say why, where ops look for the order
@@ -82,14 +100,14 @@ def orders_show(
 
 def inventory_list(
     low: bool = typer.Option(False, "--low", help="Only skus below their reorder point."),
-    limit: int = typer.Option(100, "--limit", min=1, max=queries.MAX_LIMIT),
+    limit: int = typer.Option(100, "--limit", min=1, max=inventory_queries.MAX_LIMIT),
     offset: int = typer.Option(0, "--offset", min=0),
     as_json: bool = typer.Option(False, "--json"),
     plain: bool = typer.Option(False, "--plain", help=PLAIN_HELP),
 ) -> None:
     """List stock per sku."""
     with connected(existing_views(Settings())) as conn:
-        rows = queries.list_inventory(conn, low_only=low, limit=limit, offset=offset)
+        rows = inventory_queries.list_inventory(conn, low_only=low, limit=limit, offset=offset)
     if as_json:
         print_json(rows)
         return
@@ -102,7 +120,7 @@ def inventory_show(
 ) -> None:
     """Show one sku's stock: on hand, reserved, available, incoming, backorders, reorder state."""
     with connected(existing_views(Settings())) as conn:
-        row = queries.get_sku(conn, sku)
+        row = inventory_queries.get_sku(conn, sku)
     if row is None:
         console.print(f"[yellow]no stock events for {sku}[/]")
         raise typer.Exit(1)
@@ -117,7 +135,7 @@ def inventory_show(
         console.print(rich_table("backorders", waiting, ["order_id", "qty"]))
 
 
-def _print_rows(title: str, rows: Sequence[dict[str, Any]], columns: Sequence[str], key: str, plain: bool) -> None:
+def _print_rows(title: str, rows: Sequence[Mapping[str, Any]], columns: Sequence[str], key: str, plain: bool) -> None:
     """A table on a terminal; with `--plain`, or when the output goes to a pipe or a file, tab-separated lines
     of whole values under a header line."""
     if plain or not console.is_terminal:

@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy import Engine, func, select
 
 from adapters.sql.engines import drop_schema, engine_for
+from projections import analytics_queries
 from projections import overview_queries as overview
-from projections import queries
 from projections.money import amount
 from projections.rows import table_rows
 from projections.tables import order_timeline, orders
@@ -131,7 +131,7 @@ def test_the_rates_are_counted_in_sql_as_row_by_row(views: Engine) -> None:
     units = sum(line["qty"] for row in rows for line in row["lines"])
     waited = sum(row["backordered_units"] or 0 for row in rows)
     with views.connect() as conn:
-        rates = queries.rates(conn, day_from=(END - timedelta(days=1)).date())
+        rates = analytics_queries.rates(conn, day_from=(END - timedelta(days=1)).date())
     assert rates == {
         "orders": len(rows),
         "backorder_rate": round(sum(r["backordered_at"] is not None for r in rows) / len(rows), 6),

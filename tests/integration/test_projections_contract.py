@@ -26,8 +26,16 @@ from events import (
     encode,
     topics,
 )
+from projections import (
+    analytics_queries,
+    customer_queries,
+    desk_reads,
+    inventory_queries,
+    queries,
+    sales_queries,
+)
 from projections import archive as history
-from projections import desk_reads, queries
+from projections import order_detail_queries as order_detail
 from projections.archive import Record
 from projections.order_progress import STATUSES
 from projections.projector import ARCHIVE, DESK, INVENTORY, ORDERS, Projection, apply_records
@@ -128,15 +136,15 @@ def test_views_fold_the_history(make_engine: MakeEngine, events, records) -> Non
     with engine.connect() as conn:
         orders = queries.list_orders(conn, limit=1000)
         assert len(orders) == len(placed) == queries.count_orders(conn)
-        assert [order_id for order_id in REFUSED_ORDERS if queries.get_order(conn, order_id)] == []
+        assert [order_id for order_id in REFUSED_ORDERS if order_detail.get_order(conn, order_id)] == []
         assert {o["status"] for o in orders} <= set(STATUSES)
-        shipped = queries.get_order(conn, next(o["order_id"] for o in orders if o["status"] == "delivered"))
+        shipped = order_detail.get_order(conn, next(o["order_id"] for o in orders if o["status"] == "delivered"))
         assert shipped is not None and shipped["tracking_number"] and shipped["carrier"] == "simship"
         types = [step["type"] for step in shipped["timeline"]]
         assert types[0] == "oms.order.placed" and "oms.order.delivered" in types
         assert len(types) == len({step["event_id"] for step in shipped["timeline"]}), "no duplicates"
 
-        customers = queries.list_customers(conn, limit=1000)
+        customers = customer_queries.list_customers(conn, limit=1000)
         assert sum(c["orders_count"] for c in customers) == len(placed)
         walk_ins = {o for o, data in placed.items() if data.customer.email is None}
         assert walk_ins and {c["customer_key"] for c in customers if c["anonymous"]} == {
@@ -144,16 +152,16 @@ def test_views_fold_the_history(make_engine: MakeEngine, events, records) -> Non
         }
         assert_money_and_parcels_follow_the_decisions(conn, events)
         units = sum(line.qty for data in placed.values() for line in data.lines)
-        assert sum(row["units"] for row in queries.sales(conn, limit=1000)) == units
+        assert sum(row["units"] for row in sales_queries.sales(conn, limit=1000)) == units
 
         for sku in {e.subject for e in events if e.data.topic == topics.INVENTORY}:
-            row = queries.get_sku(conn, sku)
+            row = inventory_queries.get_sku(conn, sku)
             assert row is not None
             assert (row["on_hand"], row["reserved"]) == independent_stock_fold(events, sku)
             assert row["available"] == row["on_hand"] - row["reserved"] >= 0
-        rates = queries.rates(conn)
+        rates = analytics_queries.rates(conn)
         assert rates["orders"] == len(placed) and 0 < rates["fill_rate"] <= 1
-        times = queries.processing_times(conn)
+        times = analytics_queries.processing_times(conn)
         assert any(day["placed_to_delivered"]["count"] for day in times)
 
 
@@ -178,12 +186,12 @@ def assert_money_and_parcels_follow_the_decisions(conn: Connection, events: Sequ
     }
     for event in distinct:
         if isinstance(event.data, OrderShipped):
-            detail = queries.get_order(conn, event.subject)
+            detail = order_detail.get_order(conn, event.subject)
             assert detail is not None
             [parcel] = [p for p in detail["parcels"] if p["shipment_id"] == event.data.shipment_id]
             assert parcel["tracking_number"] == event.data.tracking_number
     refusals = {e.data.refused_event_id: e.data.code for e in distinct if isinstance(e.data, OrderRequestRefused)}
-    marked = [step for o in orders for step in queries.order_events(conn, o) if step["refusal_code"]]
+    marked = [step for o in orders for step in order_detail.order_events(conn, o) if step["refusal_code"]]
     assert refusals and {step["event_id"]: step["refusal_code"] for step in marked} == refusals
 
 
@@ -264,7 +272,7 @@ def test_archive_replays_into_equal_views_and_answers_point_in_time(make_engine:
         now = history.stock_at(conn, sku)
         with live.connect() as views:
             assert {k: now[k] for k in ("on_hand", "reserved", "available")} == {
-                k: queries.get_sku(views, sku)[k]  # type: ignore[index]
+                k: inventory_queries.get_sku(views, sku)[k]  # type: ignore[index]
                 for k in ("on_hand", "reserved", "available")
             }
 
@@ -298,12 +306,12 @@ def test_queries_filter_and_paginate(make_engine: MakeEngine, records) -> None: 
         assert some["order_id"] in {o["order_id"] for o in mine}
         window = queries.list_orders(conn, placed_from=some["placed_at"], placed_to=some["placed_at"] + timedelta(1))
         assert window and all(some["placed_at"] <= o["placed_at"] for o in window)
-        customer = queries.get_customer(conn, some["customer_key"])
+        customer = customer_queries.get_customer(conn, some["customer_key"])
         assert customer is not None and customer["recent_orders"]
-        assert queries.list_inventory(conn, limit=3) == queries.list_inventory(conn, limit=1000)[:3]
-        report = queries.inventory_report(conn)
+        assert inventory_queries.list_inventory(conn, limit=3) == inventory_queries.list_inventory(conn, limit=1000)[:3]
+        report = inventory_queries.inventory_report(conn)
         assert report["available"] == report["on_hand"] - report["reserved"]
-        assert queries.get_order(conn, "nope") is None and queries.get_sku(conn, "nope") is None
+        assert order_detail.get_order(conn, "nope") is None and inventory_queries.get_sku(conn, "nope") is None
 
 
 def test_the_desk_is_the_same_on_every_backend_whatever_the_batches_and_the_replay_order(

@@ -24,7 +24,7 @@ from adapters.settings import Settings
 from adapters.sql.engines import engine_for
 from events import Event, EventData, topics
 from projections import archive as history
-from projections import queries
+from projections import inventory_queries, order_detail_queries, queries
 from projections.projector import INVENTORY, ORDERS
 from projections.replay import replay
 from projections.tables import tracking
@@ -66,18 +66,18 @@ async def test_live_views_resume_and_equal_their_replay(
     letters = await produce_refused(kafka_bootstrap, topic_prefix, events)  # records the processors dead-letter...
     await project(settings, kafka_bootstrap, views, archive)  # ...which the views take, not knowing it yet
     with views.connect() as conn:
-        assert queries.get_order(conn, "refused-partition") is not None, "the dead letter is still to come"
+        assert order_detail_queries.get_order(conn, "refused-partition") is not None, "the dead letter is still to come"
     await produce(kafka_bootstrap, topic_prefix, [*letters, *events[half:]])  # their dead letters take them back
     await project(settings, kafka_bootstrap, views, archive)  # a new consumer resumes from the tracked offsets
 
     placed = {e.subject for e in events if e.type == "oms.order.placed"}
     with views.connect() as conn:
         assert queries.count_orders(conn) == len(placed)
-        assert [order_id for order_id in REFUSED_ORDERS if queries.get_order(conn, order_id)] == []
+        assert [order_id for order_id in REFUSED_ORDERS if order_detail_queries.get_order(conn, order_id)] == []
         statuses = {o["status"] for o in queries.list_orders(conn, limit=1000)}
         assert {"delivered", "cancelled", "returned"} <= statuses
         for sku in {e.subject for e in events if e.data.topic == topics.INVENTORY}:
-            row = queries.get_sku(conn, sku)
+            row = inventory_queries.get_sku(conn, sku)
             assert row is not None and (row["on_hand"], row["reserved"]) == independent_stock_fold(events, sku)
     with archive.connect() as conn:
         assert history.count(conn) == len(events) + 2 * len(letters)

@@ -32,12 +32,12 @@ from events import (
     topics,
     utc_now,
 )
+from projections.analytics_queries import percentile
 from projections.archive import Record
 from projections.customers import CUSTOMER_FIELDS, customer_from_orders
 from projections.inventory import evolve_stock
 from projections.orders import evolve_order
 from projections.projector import INVENTORY, ORDERS, apply_records
-from projections.queries import percentile
 from projections.rows import table_rows
 from projections.sales import sales_changes
 from projections.tables import create_tables, customers, inventory, order_timeline, orders

@@ -33,7 +33,7 @@ from events import (
     topics,
 )
 from projections import archive as history
-from projections import queries
+from projections import order_detail_queries
 from projections.archive import Record
 from projections.projector import ARCHIVE, INVENTORY, ORDERS, Projection, apply_records, prepare_views
 from projections.rows import Row, table_rows
@@ -274,14 +274,14 @@ def test_ops_find_a_refused_record_on_its_orders_timeline_with_the_reason() -> N
     log, _, kinds = order_story()
     engine = folded(ORDERS, log.records)
     with engine.connect() as conn:
-        assert queries.get_order(conn, "o-key") is None
+        assert order_detail_queries.get_order(conn, "o-key") is None
         for order_id, kind in kinds.items():
-            [step] = [step for step in queries.order_events(conn, order_id) if step["dead_lettered"]]
+            [step] = [step for step in order_detail_queries.order_events(conn, order_id) if step["dead_lettered"]]
             assert (step["refusal_code"], step["refusal_reason"]) == (
                 kind,
                 f"{kind}: the order processor did not take it",
             )
-        paid = [step for step in queries.order_events(conn, "o-key") if step["type"] == "oms.order.paid"]
+        paid = [step for step in order_detail_queries.order_events(conn, "o-key") if step["type"] == "oms.order.paid"]
         assert [step["dead_lettered"] for step in paid] == [False], "a request nobody refused stays as asked"
 
 

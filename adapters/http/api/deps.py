@@ -23,7 +23,11 @@ from adapters.sql.credentials import TOKEN_PREFIX, Role, key_actor
 from adapters.sql.intake import IntakeStore
 from adapters.sql.users import UserStore
 from adapters.sql.webhooks import WebhookStore
+from projections.customer_queries import CustomerRow
+from projections.inventory_queries import SkuRow
+from projections.order_detail_queries import OrderDetailRow, OrderRow
 from projections.order_list_queries import OrderListRow, OrderPage, OrderQuery
+from projections.sales_queries import SalesReport
 
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 LATEST = datetime(9000, 1, 1, tzinfo=UTC)
@@ -62,21 +66,25 @@ class PageRequest:
 
 
 class ReadModel(Protocol):
-    """The projected views, as the API reads them. Items are mappings or objects with the schema's fields.
+    """The projected views, as the API reads them: the typed rows of the query modules of `projections`, from
+    which the response schemas are built.
 
-    Every method is synchronous (the routes run in a thread pool); the lead wires `projections.queries`.
+    Every method is synchronous (the routes run in a thread pool).
     """
 
-    def list_orders(self, filters: OrderFilters, page: PageRequest) -> tuple[Sequence[Any], int]: ...
-    def get_order(self, order_id: str) -> Any | None:
+    def list_orders(self, filters: OrderFilters, page: PageRequest) -> tuple[Sequence[OrderRow], int]: ...
+    def get_order(self, order_id: str) -> OrderDetailRow | None:
         """The order with `lines` and `timeline` (oldest first), or None."""
         ...
 
-    def list_inventory(self, page: PageRequest, low_only: bool = False) -> tuple[Sequence[Any], int]: ...
-    def get_sku(self, sku: str) -> Any | None: ...
-    def list_customers(self, page: PageRequest) -> tuple[Sequence[Any], int]: ...
-    def analytics(self, since: datetime | None, until: datetime | None) -> Any: ...
-    def find_for_tracking(self, reference: str) -> Sequence[Any]:
+    def list_inventory(self, page: PageRequest, low_only: bool = False) -> tuple[Sequence[SkuRow], int]:
+        """A page of skus in sku order, and how many skus (low ones with `low_only`) the view holds."""
+        ...
+
+    def get_sku(self, sku: str) -> SkuRow | None: ...
+    def list_customers(self, page: PageRequest) -> tuple[Sequence[CustomerRow], int]: ...
+    def analytics(self, since: datetime | None, until: datetime | None) -> SalesReport: ...
+    def find_for_tracking(self, reference: str) -> Sequence[OrderRow]:
         """Orders whose id or external reference is `reference`, each with `customer_email`."""
         ...
 

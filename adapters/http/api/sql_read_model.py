@@ -2,26 +2,28 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict
 from datetime import UTC, date, datetime, time, timedelta
-from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Engine, Table, func, inspect, or_, select
+from sqlalchemy import Engine, Table, inspect
 
 from adapters.http.api.deps import OrderFilters, PageRequest
+from projections import customer_queries, inventory_queries, queries, sales_queries
+from projections import order_detail_queries as order_detail
 from projections import order_list_queries as order_list
-from projections import queries
+from projections.customer_queries import CustomerRow
+from projections.inventory_queries import SkuRow
+from projections.order_detail_queries import OrderDetailRow, OrderRow
 from projections.order_list_queries import OrderListRow, OrderPage, OrderQuery
+from projections.sales_queries import SalesReport
 from projections.tables import customers, inventory, order_timeline, orders, sales_daily
 
 Row = dict[str, Any]
 
 ORDER_TABLES = (orders, order_timeline, customers, sales_daily)
 """The orders projection's tables: the orders, their timelines, and what the dashboard's aggregates read."""
-TOP_SKUS = 10
 
 
 class SqlReadModel:
@@ -50,7 +52,7 @@ class SqlReadModel:
         """The engine once the orders projection has created its tables (the dashboard's aggregates read those)."""
         return self._engine if self._has(*ORDER_TABLES) else None
 
-    def list_orders(self, filters: OrderFilters, page: PageRequest) -> tuple[Sequence[Any], int]:
+    def list_orders(self, filters: OrderFilters, page: PageRequest) -> tuple[Sequence[OrderRow], int]:
         if not self._has(*ORDER_TABLES) or not can_match(*asdict(filters).values()):
             return [], 0
         chosen = asdict(filters)  # the filters are named as the query's keywords
@@ -58,56 +60,47 @@ class SqlReadModel:
             rows = queries.list_orders(conn, **chosen, limit=page.limit, offset=page.offset)
             return rows, queries.count_orders(conn, **chosen)
 
-    def get_order(self, order_id: str) -> Any | None:
+    def get_order(self, order_id: str) -> OrderDetailRow | None:
         if not self._has(*ORDER_TABLES):
             return None
         with self._engine.connect() as conn:
-            return queries.get_order(conn, order_id)
+            return order_detail.get_order(conn, order_id)
 
-    def list_inventory(self, page: PageRequest, low_only: bool = False) -> tuple[Sequence[Any], int]:
+    def list_inventory(self, page: PageRequest, low_only: bool = False) -> tuple[Sequence[SkuRow], int]:
         if not self._has(inventory):
             return [], 0
         with self._engine.connect() as conn:
-            rows = queries.list_inventory(conn, low_only=low_only, limit=page.limit, offset=page.offset)
-            report = queries.inventory_report(conn)
-        return [sku_public(row) for row in rows], report["low" if low_only else "skus"]
+            rows = inventory_queries.list_inventory(conn, low_only=low_only, limit=page.limit, offset=page.offset)
+            return rows, inventory_queries.count_skus(conn, low_only=low_only)
 
-    def get_sku(self, sku: str) -> Any | None:
+    def get_sku(self, sku: str) -> SkuRow | None:
         if not self._has(inventory):
             return None
         with self._engine.connect() as conn:
-            row = queries.get_sku(conn, sku)
-        return sku_public(row) if row is not None else None
+            return inventory_queries.get_sku(conn, sku)
 
-    def list_customers(self, page: PageRequest) -> tuple[Sequence[Any], int]:
+    def list_customers(self, page: PageRequest) -> tuple[Sequence[CustomerRow], int]:
         if not self._has(customers, orders):
             return [], 0
         with self._engine.connect() as conn:
-            rows = queries.list_customers(conn, limit=page.limit, offset=page.offset)
-            total = int(conn.execute(select(func.count()).select_from(customers)).scalar_one())
-        return rows, total
+            rows = customer_queries.list_customers(conn, limit=page.limit, offset=page.offset)
+            return rows, customer_queries.count_customers(conn)
 
-    def analytics(self, since: datetime | None, until: datetime | None) -> Any:
+    def analytics(self, since: datetime | None, until: datetime | None) -> SalesReport:
         """Sales are kept per day, so the range widens to whole UTC days; the answer states the days used."""
         day_from, day_to = covered_days(since, until)
-        if not self._has(sales_daily, orders):
-            return sales_report([], {}, day_from, day_to)
         placed_from, placed_to = day_start(day_from), day_start(day_to, after=True)
+        if not self._has(sales_daily, orders):
+            return {"since": placed_from, "until": placed_to, **sales_queries.no_sales()}
         with self._engine.connect() as conn:
-            rows = list(queries.all_sales(conn, day_from, day_to))
-            channels = sorted({row["channel"] for row in rows})
-            orders_by_channel = {
-                channel: queries.count_orders(conn, channel=channel, placed_from=placed_from, placed_to=placed_to)
-                for channel in channels
-            }
-        return sales_report(rows, orders_by_channel, day_from, day_to)
+            summary = sales_queries.sales_summary(conn, day_from, day_to, placed_from, placed_to)
+        return {"since": placed_from, "until": placed_to, **summary}
 
-    def find_for_tracking(self, reference: str) -> Sequence[Any]:
+    def find_for_tracking(self, reference: str) -> Sequence[OrderRow]:
         if not self._has(*ORDER_TABLES) or not can_match(reference):
             return []
-        query = select(orders).where(or_(orders.c.order_id == reference, orders.c.external_ref == reference))
         with self._engine.connect() as conn:
-            return [dict(row) for row in conn.execute(query.order_by(orders.c.order_id)).mappings()]
+            return order_detail.orders_by_reference(conn, reference)
 
     def _has(self, *tables: Table) -> bool:
         """Whether the projections have created `tables` (each projection creates its own, in its own time)."""
@@ -120,12 +113,6 @@ def can_match(*values: object) -> bool:
     """False when a filter holds a NUL character. PostgreSQL text cannot hold one, so no row of the views does,
     and psycopg refuses to send one in a query (a DataError: a 500 for `track?order=%00`)."""
     return not any(isinstance(value, str) and "\x00" in value for value in values)
-
-
-def sku_public(row: Row) -> Row:
-    """The inventory row as `SkuDetail` reads it: the backorder queue as a list, in the view's order (order id)."""
-    waiting = [{"order_id": order_id, "qty": qty} for order_id, qty in (row.get("backorders") or {}).items()]
-    return {**row, "backorders": waiting}
 
 
 def covered_days(since: datetime | None, until: datetime | None) -> tuple[date | None, date | None]:
@@ -144,42 +131,3 @@ def day_start(day: date | None, *, after: bool = False) -> datetime | None:
 
 def _utc(moment: datetime) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
-def sales_report(
-    rows: Sequence[Row], orders_by_channel: dict[str, int], day_from: date | None, day_to: date | None
-) -> Row:
-    """What `schemas.Analytics` reads: gross units and revenue per currency, by channel and top skus."""
-    by_channel: dict[str, list[Row]] = defaultdict(list)
-    by_sku: dict[str, list[Row]] = defaultdict(list)
-    for row in rows:
-        by_channel[row["channel"]].append(row)
-        by_sku[row["sku"]].append(row)
-    skus: list[Row] = [{"sku": sku, "units": _units(group), "revenue": amounts(group)} for sku, group in by_sku.items()]
-    skus.sort(key=lambda entry: (-entry["units"], entry["sku"]))
-    return {
-        "since": day_start(day_from),
-        "until": day_start(day_to, after=True),
-        "orders": sum(orders_by_channel.values()),
-        "units": _units(rows),
-        "cancelled_units": sum(row["cancelled_units"] for row in rows),
-        "revenue": amounts(rows),
-        "by_channel": [
-            {
-                "channel": channel,
-                "orders": orders_by_channel.get(channel, 0),
-                "units": _units(group),
-                "revenue": amounts(group),
-            }
-            for channel, group in sorted(by_channel.items())
-        ],
-        "top_skus": skus[:TOP_SKUS],
-    }
-
-
-def amounts(rows: Iterable[Row]) -> list[Row]:
-    return [{"currency": currency, "amount": Decimal(total)} for currency, total in queries.revenue_total(rows).items()]
-
-
-def _units(rows: Iterable[Row]) -> int:
-    return sum(row["units"] for row in rows)

@@ -221,7 +221,7 @@ def inventory(
         query=query,
         sort_links={column: urlencode(sort_link(query, column)) for column in STOCK_SORTS},
         every_sku=every_sku,
-        suggestions=reads.reorder_suggestions(every_sku),
+        suggestions=reads.reorder_suggestions(context.read_model, every_sku),
         nonce=uuid4().hex,
         sku=request.query_params.get("sku", ""),
     )

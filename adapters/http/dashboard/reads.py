@@ -9,15 +9,18 @@ from collections.abc import Sequence
 from datetime import UTC, date, datetime, time
 from typing import Any
 
-from sqlalchemy import Engine, or_, select
+from sqlalchemy import Engine, inspect, or_, select
 
 from adapters.http.api.deps import PageRequest, ReadModel
 from adapters.http.api.schemas import InventoryItem, OrderDetail
 from adapters.http.api.views import as_schema
-from projections import overview_queries, queries
+from projections import analytics_queries, inventory_queries, overview_queries, queries, sales_queries
+from projections.analytics_queries import Rates
+from projections.inventory_queries import ReorderRow
 from projections.order_list_queries import OrderListRow, OrderQuery
 from projections.order_progress import STATUSES
-from projections.tables import order_timeline
+from projections.sales_queries import DayUnits
+from projections.tables import inventory, order_timeline
 
 Row = dict[str, Any]
 
@@ -57,20 +60,26 @@ def stock_levels(read_model: ReadModel, low_only: bool = False) -> list[Inventor
     return [as_schema(InventoryItem, item) for item in items]
 
 
-def reorder_suggestions(stock: Sequence[InventoryItem]) -> list[InventoryItem]:
-    return [item for item in stock if item.suggested_reorder_qty > 0]
+def reorder_suggestions(read_model: ReadModel, stock: Sequence[InventoryItem]) -> Sequence[ReorderRow | InventoryItem]:
+    """Every sku to reorder, over the whole view (`stock` is a page of it); from `stock` without SQL views."""
+    engine = read_model.views()
+    if engine is None or not inspect(engine).has_table(inventory.name):  # the inventory projection makes its own
+        return [item for item in stock if item.suggested_reorder_qty > 0]
+    with engine.connect() as conn:
+        return inventory_queries.reorder_suggestions(conn)
 
 
 # --- analytics ------------------------------------------------------------------------------
 
 
-def units_by_day_and_channel(rows: Sequence[Row], days: Sequence[date]) -> dict[str, list[int]]:
-    """Units placed per channel, one number per day in `days`."""
+def units_by_day_and_channel(rows: Sequence[DayUnits], days: Sequence[date]) -> dict[str, list[int]]:
+    """Units placed per channel, one number per day in `days` (0 for a day without sales). The rows come summed per
+    day and channel from SQL (`sales_queries.units_by_day_and_channel`); a day and channel given twice adds up."""
     per: Counter[tuple[str, date]] = Counter()
     for row in rows:
         per[(row["channel"], row["day"])] += row["units"]
     channels = sorted({channel for channel, _ in per})
-    return {channel: [per[(channel, day)] for day in days] for channel in channels}
+    return {channel: [per.get((channel, day), 0) for day in days] for channel in channels}
 
 
 # --- the aggregates, over the SQL views -----------------------------------------------------------------------
@@ -109,17 +118,17 @@ class Views:
         with self._engine.connect() as conn:
             return [dict(row) for row in conn.execute(query).mappings()]
 
-    def sales(self, day_from: date, day_to: date) -> list[Row]:
+    def sales(self, day_from: date, day_to: date) -> list[DayUnits]:
         if self._engine is None:
             return []
         with self._engine.connect() as conn:
-            return list(queries.all_sales(conn, day_from, day_to))
+            return sales_queries.units_by_day_and_channel(conn, day_from, day_to)
 
-    def rates(self, day_from: date, day_to: date) -> Row:
+    def rates(self, day_from: date, day_to: date) -> Rates:
         if self._engine is None:
             return {"orders": 0, "backorder_rate": None, "cancellation_rate": None, "fill_rate": None}
         with self._engine.connect() as conn:
-            return queries.rates(conn, day_from=day_from, day_to=day_to)
+            return analytics_queries.rates(conn, day_from=day_from, day_to=day_to)
 
 
 def views_of(read_model: ReadModel) -> Views:

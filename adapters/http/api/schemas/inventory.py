@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from adapters.http.api.schemas.reads import ReadSchema
 
@@ -28,3 +29,11 @@ class InventoryItem(ReadSchema):
 class SkuDetail(InventoryItem):
     incoming: list[dict[str, Any]] = Field(default=[], description="Scheduled purchase orders: qty, eta, po.")
     backorders: list[dict[str, Any]] = Field(default=[], description="Waiting order lines, oldest first.")
+
+    @field_validator("backorders", mode="before")
+    @classmethod
+    def waiting_lines(cls, value: object) -> object:
+        """The view keeps the queue as {order id: units} (`inventory_queries.SkuRow`): a list of lines, in its order."""
+        if isinstance(value, Mapping):
+            return [{"order_id": order_id, "qty": qty} for order_id, qty in value.items()]
+        return value
