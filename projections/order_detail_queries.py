@@ -84,11 +84,17 @@ class OrderDetailRow(OrderRow):
 
 
 def get_order(conn: Connection, order_id: str) -> OrderDetailRow | None:
-    """One order with its `timeline`, or None."""
+    """One order with its `timeline`, or None.
+
+    The timeline is read first: each statement sees the latest commit (SQLite in WAL mode, PostgreSQL read
+    committed), and the projector writes a batch's rows and timeline in one transaction, so the row read after it
+    reflects at least every event the timeline shows. Read the other way round, a batch committed in between
+    showed a payment on the timeline beside a row that had not counted it yet."""
+    timeline = order_events(conn, order_id)
     found = conn.execute(select(orders).where(orders.c.order_id == order_id)).mappings().first()
     if found is None:
         return None
-    return cast(OrderDetailRow, {**dict(found), "timeline": order_events(conn, order_id)})
+    return cast(OrderDetailRow, {**dict(found), "timeline": timeline})
 
 
 def order_events(conn: Connection, order_id: str) -> list[TimelineRow]:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
 from fastapi.testclient import TestClient
@@ -33,6 +34,7 @@ from events import (
     encode,
     new_event,
 )
+from projections import order_detail_queries
 from projections.archive import Record
 from projections.projector import INVENTORY, ORDERS, apply_records
 from projections.tables import create_tables
@@ -213,3 +215,33 @@ def test_before_the_projections_create_their_tables_every_read_is_empty(tmp_path
         assert client.get("/api/v1/track", params={"order": "o-1", "email": "a@b.co"}).status_code == 404
         project(engine, history())  # the projector starts later: the same model now sees the views
         assert client.get("/api/v1/orders", headers=OPS).json()["total"] == 3
+
+
+class CommitsBetweenStatements:
+    """A connection that lets the projector commit a batch right after the read's first statement."""
+
+    def __init__(self, conn: Any, batch: Callable[[], None]) -> None:
+        self.conn, self.batch, self.statements = conn, batch, 0
+
+    def execute(self, *args: Any, **kwargs: Any) -> Any:
+        result = self.conn.execute(*args, **kwargs)
+        self.statements += 1
+        if self.statements == 1:
+            self.batch()
+        return result
+
+
+def test_an_order_read_never_shows_an_event_on_its_timeline_that_its_row_has_not_counted(engine: Engine) -> None:
+    order = placed("o-9", "web", "ada@example.com", {"TEE": (1, "24.90")}, DAY1)
+    project(engine, [order])
+    cancelled = on(OrderCancelled(order_id="o-9", reason="customer asked"))
+
+    def commit_cancellation() -> None:
+        with engine.begin() as conn:
+            apply_records(conn, ORDERS, [Record(cancelled.topic, 0, 100, cancelled.subject, encode(cancelled))])
+
+    with engine.connect() as conn:
+        read = order_detail_queries.get_order(cast(Any, CommitsBetweenStatements(conn, commit_cancellation)), "o-9")
+    assert read is not None
+    if "oms.order.cancelled" in {entry["type"] for entry in read["timeline"]}:
+        assert read["status"] == "cancelled", "the timeline shows the cancellation, the row must count it"
