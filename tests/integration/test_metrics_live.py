@@ -39,6 +39,22 @@ def total(found: Samples, name: str, **labels: str) -> float:
     return sum(value for (sample, its), value in found.items() if sample == name and wanted <= its)
 
 
+async def committed_up_to_the_end(client: httpx.AsyncClient, group: str, topic: str, within_s: float = 30) -> None:
+    """Until /metrics says `group` has committed every record of `topic`."""
+    deadline = asyncio.get_running_loop().time() + within_s
+    while True:
+        found = samples((await client.get("/metrics")).text)
+        lag = [
+            value
+            for (name, labels), value in found.items()
+            if name == "oms_consumer_lag" and {("group", group), ("topic", topic)} <= labels
+        ]
+        if lag and sum(lag) == 0:
+            return
+        assert asyncio.get_running_loop().time() < deadline, f"{group} still behind on {topic}: {lag}"
+        await asyncio.sleep(0.5)
+
+
 async def catch_up(settings: Settings, bootstrap: str) -> None:
     with_kafka = settings.model_copy(update={"kafka_bootstrap": bootstrap})
     projector = build_projector(with_kafka, ("orders", "inventory", "desk"), batch_size=200)
@@ -67,7 +83,11 @@ async def test_metrics_show_dead_letters_and_every_lag_and_clear_the_lags_when_c
             lambda log: bool(of_type(log, "oms.stock.reservation_requested")),
             worker=worker,
         )
-        worker.stop()  # it commits what it took; what comes next waits for it
+        # faust commits on an interval: wait until the group has committed all it took, so that the lag below
+        # counts exactly what the stopped worker never read (a stop right after the last record once left one
+        # record uncommitted: it is read again on restart, at least once, but the lag here came out 9, not 8)
+        await committed_up_to_the_end(client, pipeline_group, orders_topic)
+        worker.stop()  # what comes next waits for it
         behind = [b.order_placed(lines={"TEA": 1}) for _ in range(5)]
         await produce(kafka_bootstrap, topic_prefix, behind)
         await catch_up(settings, kafka_bootstrap)
