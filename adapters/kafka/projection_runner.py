@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
@@ -102,7 +102,7 @@ class ProjectionRunner:
             ends = await log_end_offsets(self.bootstrap, self.topic_names) if until_caught_up else {}
             if until_caught_up and is_caught_up(await asyncio.to_thread(self.positions), ends):
                 return  # before joining the group: a join that is cut short stalls the next one
-            consumer.subscribe(self.topic_names, listener=_SeekToTracked(consumer, self))
+            consumer.subscribe(self.topic_names, listener=SeekToTracked(consumer, self.group, self.positions))
             while not stop.is_set():
                 if until_caught_up and is_caught_up(await asyncio.to_thread(self.positions), ends):
                     return
@@ -118,23 +118,27 @@ def _tp_order(tp: TopicPartition) -> tuple[str, int]:
     return (tp.topic, tp.partition)
 
 
-class _SeekToTracked(ConsumerRebalanceListener):  # type: ignore[misc]
-    def __init__(self, consumer: AIOKafkaConsumer, runner: ProjectionRunner) -> None:
+class SeekToTracked(ConsumerRebalanceListener):  # type: ignore[misc]
+    """On every assignment, seek each partition to the position the database tracks + 1 (the start when it tracks
+    none): for a consumer whose database, not Kafka's committed offsets, says how far it got."""
+
+    def __init__(self, consumer: AIOKafkaConsumer, name: str, positions: Callable[[], dict[Position, int]]) -> None:
         self.consumer = consumer
-        self.runner = runner
+        self.name = name
+        self.positions = positions
 
     async def on_partitions_revoked(self, revoked: Iterable[TopicPartition]) -> None:
-        """Nothing to flush: every applied batch is already committed with its positions."""
+        """Nothing to flush: every batch is committed with its positions."""
 
     async def on_partitions_assigned(self, assigned: Iterable[TopicPartition]) -> None:
-        done = await asyncio.to_thread(self.runner.positions)
+        done = await asyncio.to_thread(self.positions)
         for tp in assigned:
             last = done.get((tp.topic, tp.partition))
             if last is None:
                 await self.consumer.seek_to_beginning(tp)
             else:
                 self.consumer.seek(tp, last + 1)
-        log.info("%s assigned %d partitions, resuming from the tracked offsets", self.runner.group, len(done))
+        log.info("%s assigned %d partitions, resuming from the tracked offsets", self.name, len(done))
 
 
 def is_caught_up(positions: dict[Position, int], ends: dict[Position, int]) -> bool:

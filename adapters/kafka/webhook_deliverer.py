@@ -14,15 +14,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
+from aiokafka import AIOKafkaConsumer
 from prometheus_client import CollectorRegistry, Counter, Histogram
 from sqlalchemy import Engine
 
 from adapters.kafka.admin import ensure_topics
+from adapters.kafka.projection_runner import SeekToTracked
 from adapters.outbound.webhook_sender import WebhookSender
 from adapters.sql.webhook_queue import (
     Consumed,
@@ -119,7 +120,7 @@ class WebhookDeliverer:
         )
         await consumer.start()
         try:
-            consumer.subscribe(self.topic_names, listener=_SeekToTracked(consumer, self))
+            consumer.subscribe(self.topic_names, listener=SeekToTracked(consumer, "oms deliver", self.positions))
             while not stop.is_set():
                 batch = await consumer.getmany(timeout_ms=200, max_records=self.batch_size)
                 records = [
@@ -192,21 +193,3 @@ class WebhookDeliverer:
                 backoff=self.backoff,
                 pause_after=self.pause_after,
             )
-
-
-class _SeekToTracked(ConsumerRebalanceListener):  # type: ignore[misc]
-    def __init__(self, consumer: AIOKafkaConsumer, deliverer: WebhookDeliverer) -> None:
-        self.consumer = consumer
-        self.deliverer = deliverer
-
-    async def on_partitions_revoked(self, revoked: Iterable[TopicPartition]) -> None:
-        """Nothing to flush: every queued batch is committed with its positions."""
-
-    async def on_partitions_assigned(self, assigned: Iterable[TopicPartition]) -> None:
-        done = await asyncio.to_thread(self.deliverer.positions)
-        for tp in assigned:
-            last = done.get((tp.topic, tp.partition))
-            if last is None:
-                await self.consumer.seek_to_beginning(tp)
-            else:
-                self.consumer.seek(tp, last + 1)
